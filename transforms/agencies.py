@@ -1,0 +1,59 @@
+"""Wire agencies: the canonical names and the spellings that credit lines and datelines use."""
+
+from __future__ import annotations
+
+import re
+
+# Canonical short name -> spellings (regex fragments). Short all-caps names are matched case-sensitively so that
+# "ap" inside a word or "efe" in prose never counts.
+WIRE_AGENCIES: dict[str, tuple[str, ...]] = {
+    "AFP": ("AFP", r"Agence France[- ]Presse"),
+    "AP": ("AP", r"Associated Press"),
+    "Reuters": ("Reuters", "REUTERS"),
+    "TASS": ("TASS", r"Tass"),
+    "Interfax": ("Interfax", "INTERFAX"),
+    "dpa": ("dpa", "DPA", r"Deutsche Presse-Agentur"),
+    "EFE": ("EFE",),
+    "ANSA": ("ANSA",),
+    "Xinhua": ("Xinhua", "XINHUA"),
+    "Anadolu": (r"Anadolu(?: Agency)?", "AA"),
+    "Kyodo": ("Kyodo", "KYODO"),
+    "Yonhap": ("Yonhap", "YONHAP"),
+    "PTI": ("PTI",),
+    "IANS": ("IANS",),
+    "UPI": ("UPI", r"United Press International"),
+    "RIA Novosti": (r"RIA Novosti", "RIA"),
+    "Europa Press": (r"Europa Press",),
+    "Lusa": ("Lusa", "LUSA"),
+    "APA": ("APA",),
+    "Belga": ("Belga", "BELGA"),
+    "ANP": ("ANP",),
+    "AAP": ("AAP", r"Australian Associated Press"),
+    "CP": (r"The Canadian Press", r"Canadian Press"),
+    "KUNA": ("KUNA",),
+    "WAFA": ("WAFA",),
+    "SPA": ("SPA",),
+    "IRNA": ("IRNA",),
+    "Ukrinform": ("Ukrinform",),
+    "Armenpress": ("Armenpress", "ARMENPRESS"),
+    "APA-Azerbaijan": (r"APA\.az",),
+    "Trend": (r"Trend News Agency",),
+    "Bloomberg": ("Bloomberg",),
+}
+
+_SPELLINGS = sorted(
+    ((spelling, name) for name, spellings in WIRE_AGENCIES.items() for spelling in spellings),
+    key=lambda pair: -len(pair[0]),
+)
+AGENCY_PATTERN = "(?-i:" + "|".join(rf"\b{spelling}\b" for spelling, _ in _SPELLINGS) + ")"
+_AGENCY_RX = [(re.compile(rf"\b{spelling}\b"), name) for spelling, name in _SPELLINGS]
+
+
+def find_agencies(text: str) -> list[str]:
+    """Canonical names of the wire agencies named in ``text`` (a credit line or dateline), sorted."""
+    found: set[str] = set()
+    for pattern, name in _AGENCY_RX:
+        if pattern.search(text):
+            found.add(name)
+            text = pattern.sub(" ", text)
+    return sorted(found, key=str.casefold)

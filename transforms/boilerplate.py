@@ -1,0 +1,250 @@
+"""Boilerplate rules: named, line-shaped, positional.
+
+Each rule is a named unit (``LineRule`` or ``SpanRule``) that recognises one family of boilerplate by the shape of a
+line (its opening words, its length) and, for weak shapes, by its position (the footer zone at the end of the
+article). Nothing here names a particular outlet. Precision comes first: a rule that could match a sentence of the
+article is given a word limit, a footer-only zone, or both.
+
+``clean_lines`` applies the rules and returns the kept lines and one ``Removal`` per removed line or span, so that
+every deletion is accounted for with the rule that made it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from transforms.agencies import AGENCY_PATTERN
+
+
+class Zone(Enum):
+    """Where in the article a rule may fire."""
+
+    ANYWHERE = "anywhere"
+    FOOTER = "footer"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One removed line or span: the rule that removed it, its 1-based line number and the text, verbatim."""
+
+    rule: str
+    line_no: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineRule:
+    """A whole-line rule: the line matches ``pattern`` and has at most ``max_words`` words.
+
+    A ``weak`` footer rule only counts inside a footer block that a strong rule also matched, so that a closing
+    article sentence that merely mentions a newsletter survives.
+    """
+
+    name: str
+    pattern: re.Pattern[str]
+    max_words: int
+    zone: Zone = Zone.ANYWHERE
+    weak: bool = False
+
+    def matches(self, line: str) -> bool:
+        """Whether this rule removes ``line`` (already whitespace-normalized)."""
+        return _word_count(line) <= self.max_words and self.pattern.search(line) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRule:
+    """A rule that removes spans inside a line, such as an ``[ad_3]`` marker between two sentences."""
+
+    name: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CleanResult:
+    """Lines kept (with their 1-based line numbers) and every removal."""
+
+    kept: list[tuple[int, str]]
+    removals: list[Removal]
+
+    @property
+    def kept_text(self) -> list[str]:
+        """The kept lines without their numbers."""
+        return [text for _, text in self.kept]
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_MARKER = r"\[/?(?:ad|ads|advert|advertisement|embed|sponsored)(?:[_ -]?\d+)?\]"
+_DASH = r"(?:—|–|-{1,2})"
+
+AD_MARKER_SPAN = SpanRule("ad_marker", _rx(r"\s*" + _MARKER + r"\s*"))
+
+LINE_RULES: tuple[LineRule, ...] = (
+    # Ads and embeds.
+    LineRule(
+        "ad_label",
+        _rx(
+            r"^(?:advertisement|advertising|ad|sponsored(?: content)?|paid content|"
+            r"story continues below(?: advertisement)?|continue reading below|"
+            r"scroll to continue(?: with content)?|article continues (?:below|after (?:this )?advertisement))$"
+        ),
+        6,
+    ),
+    # Script, cookie and browser notices.
+    LineRule(
+        "script_notice",
+        _rx(
+            r"^(?:please )?(?:enable|turn on|activate) javascript\b|^javascript is (?:disabled|required|not enabled)"
+            r"|^(?:this (?:site|website) uses|we use) cookies\b|^your browser does not support\b"
+            r"|^(?:by continuing to (?:use|browse)|to continue,? please accept)\b.*\bcookies?\b"
+        ),
+        45,
+    ),
+    # Photo, video and image credits.
+    LineRule(
+        "photo_credit",
+        _rx(
+            r"^\(?\s*(?:photo|photos|photograph|image|picture|video|graphic|illustration)s?"
+            r"(?:\s+credit)?\s*(?::|/|by\b|courtesy of\b)\s*\S.{0,100}$"
+            r"|^\(\s*(?:[\w.]+\s+){0,2}(?:photo|file photo|video|photograph)\s*\)$"
+            r"|^(?:[\w.'-]+\s+){0,3}(?:via|for)\s+getty images$|^getty images$"
+        ),
+        14,
+    ),
+    # Newsletter, promo and subscription blocks.
+    LineRule(
+        "newsletter_signup",
+        _rx(
+            r"^(?:sign up|subscribe|register)\b.{0,160}$|^(?:get|receive) (?:our|the) .{0,60}newsletter\b"
+            r"|^click here\b.{0,120}$|^(?:join|download) (?:our|the) .{0,60}(?:newsletter|app|channel)\b"
+        ),
+        25,
+    ),
+    LineRule("newsletter_heading", _rx(r"^(?:a|an|our|the) (?:free |new )?(?:daily|weekly|monthly|morning|evening) newsletter\b"), 40, Zone.FOOTER),
+    LineRule("more_news_link", _rx(r"^more [\w'’&.\- ]{1,40} news$|^access more$|^more from [\w'’&.\- ]{1,40}$"), 6, Zone.FOOTER),
+    LineRule(
+        "related_link",
+        _rx(
+            r"^(?:read more|read also|also read|related|see also|more|recommended|watch|listen|don'?t miss|"
+            r"must read|top stories|trending|editor'?s picks?)\s*(?::|" + _DASH + r")\s*\S"
+            r"|^(?:read more|related(?: articles| stories| coverage| content| news)?|more stories|most read|"
+            r"trending now|don'?t miss|you may also like|recommended for you|comments?(?: \(\d+\))?)\.?$"
+        ),
+        30,
+    ),
+    LineRule(
+        "social_follow",
+        _rx(
+            r"^follow (?:us|[\w.@'’-]+(?: [\w.@'’-]+){0,3}) on (?:twitter|x|facebook|instagram|linkedin|tiktok|"
+            r"youtube|telegram|whatsapp|threads|bluesky|mastodon|google news|social media)\b"
+            r"|^share (?:this|on)\b|^(?:tell us|let us know) what you think\b|^like us on facebook\b"
+        ),
+        15,
+    ),
+    # Provenance trailers.
+    LineRule("source_site", _rx(r"^source site\.?$"), 2),
+    LineRule("source_trailer", _rx(r"^sources?\s*:\s*\S.{0,60}$"), 8, Zone.FOOTER),
+    LineRule(
+        "originally_published",
+        _rx(
+            r"^(?:this (?:story|article|report|piece|post) (?:was )?(?:originally |first )?"
+            r"(?:published|appeared|ran)|originally (?:published|appeared)|first (?:published|appeared))"
+            r" (?:on|in|by|at)\b"
+        ),
+        30,
+    ),
+    # Copyright and rights lines.
+    LineRule("copyright", _rx(r"^(?:©|\(c\)|copyright\b)|\ball rights reserved\.?$"), 25),
+    # Credit lines: they become metadata (wire agencies, outlet) and leave the body.
+    LineRule(
+        "credit_line",
+        _rx(
+            r"^\(?\s*(?:with )?(?:additional )?(?:reporting|writing|editing|compiled|contributing|research)"
+            r"(?: by)?\b.{0,240}\)?$"
+            r"|^\([^()]{1,60}\bwith\s+" + AGENCY_PATTERN + r"[^()]{0,80}\)$"
+            r"|^" + _DASH + r"?\s*\(?\s*(?:with\s+)?" + AGENCY_PATTERN + r"(?:\s*(?:,|/|and|&)\s*"
+            r"" + AGENCY_PATTERN + r")*\s*\)?\.?$"
+        ),
+        45,
+    ),
+    LineRule("newsletter_blurb", _rx(r"\bnewsletters?\b|\bon the house\b|\binbox\b"), 40, Zone.FOOTER, weak=True),
+)
+
+RULES_BY_NAME: dict[str, LineRule] = {rule.name: rule for rule in LINE_RULES}
+_ANYWHERE = tuple(rule for rule in LINE_RULES if rule.zone is Zone.ANYWHERE)
+_WORD = re.compile(r"\S+")
+_SPACES = re.compile(r"\s+")
+
+
+def _word_count(line: str) -> int:
+    return len(_WORD.findall(line))
+
+
+def normalize_line(line: str) -> str:
+    """Collapse runs of whitespace to single spaces and strip the ends."""
+    return _SPACES.sub(" ", line).strip()
+
+
+def matching_rule(line: str, *, in_footer: bool = False) -> LineRule | None:
+    """The first rule that removes ``line``; footer rules are tried only when ``in_footer``."""
+    for rule in LINE_RULES if in_footer else _ANYWHERE:
+        if rule.matches(line):
+            return rule
+    return None
+
+
+def remove_spans(line_no: int, line: str) -> tuple[str, list[Removal]]:
+    """Strip inline ad/embed markers from one line; returns the rest of the line and the removals."""
+    removals = [Removal(AD_MARKER_SPAN.name, line_no, m.group().strip()) for m in AD_MARKER_SPAN.pattern.finditer(line)]
+    if not removals:
+        return line, []
+    return normalize_line(AD_MARKER_SPAN.pattern.sub(" ", line)), removals
+
+
+def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
+    """Remove boilerplate from an article's lines.
+
+    Spans first (inline markers), then whole lines that a rule removes anywhere, then the footer zone: walking up
+    from the last line, every line that some rule removes belongs to the footer block, and the walk stops at the
+    first article line. Weak footer matches at the top of the block (next to the article) are given back, so a
+    closing sentence about a newsletter stays unless a strong footer line sits above it.
+    """
+    removals: list[Removal] = []
+    lines_with_rules: list[tuple[int, str, LineRule | None]] = []
+    for offset, raw in enumerate(lines):
+        line_no = first_line_no + offset
+        line, span_removals = remove_spans(line_no, normalize_line(raw))
+        removals.extend(span_removals)
+        if line:
+            lines_with_rules.append((line_no, line, matching_rule(line)))
+    footer_start = _footer_start(lines_with_rules)
+    kept: list[tuple[int, str]] = []
+    for index, (line_no, line, rule) in enumerate(lines_with_rules):
+        if index >= footer_start and rule is None:
+            rule = matching_rule(line, in_footer=True)
+        if rule is None:
+            kept.append((line_no, line))
+        else:
+            removals.append(Removal(rule.name, line_no, line))
+    removals.sort(key=lambda removal: removal.line_no)
+    return CleanResult(kept=kept, removals=removals)
+
+
+def _footer_start(lines_with_rules: list[tuple[int, str, LineRule | None]]) -> int:
+    """Index of the first line of the footer block (``len`` when there is none)."""
+    start = len(lines_with_rules)
+    for index in range(len(lines_with_rules) - 1, -1, -1):
+        _, line, rule = lines_with_rules[index]
+        if (rule or matching_rule(line, in_footer=True)) is None:
+            break
+        start = index
+    while start < len(lines_with_rules):
+        _, line, rule = lines_with_rules[start]
+        if rule is not None or not matching_rule(line, in_footer=True).weak:
+            break
+        start += 1
+    return start

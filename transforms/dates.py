@@ -1,0 +1,157 @@
+"""Publication dates: one named, tested unit per written format.
+
+``parse_date`` reads a date expression that makes up a whole string (a header line once its label is stripped, or
+an HTML meta value) and returns a ``ParsedDate`` or ``None``. It never guesses: no year means no date, and a numeric
+date whose day and month could be swapped is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}  # fmt: skip
+
+# Offsets in minutes of the zone abbreviations news sites print; ambiguous ones (IST, CST-China) are left out on
+# purpose: an unknown zone keeps the wall time and records the abbreviation.
+ZONE_OFFSETS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "BST": 60, "IST_IE": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "MSK": 180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480,
+    "PDT": -420, "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660, "HKT": 480, "SGT": 480, "AMT": 240,
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDate:
+    """A publication time: ``value`` is UTC when ``tz`` is known, else the wall time as written."""
+
+    value: datetime
+    precision: str  # "day" or "minute"
+    tz: str | None
+    raw: str
+    format: str
+
+
+_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|urday|sday)?\.?,?\s+)?"
+_TIME = (
+    r"(?:\s*(?:,|at|-|–|\||T)?\s*(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
+    r"\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
+)
+_ZONE = r"(?:\s*\(?(?P<zone>Z|UTC|GMT|[A-Z]{2,4}T|[A-Z]{3,4}|(?:UTC|GMT)?\s?[+-]\d{1,2}(?::?\d{2})?)\)?)?"
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(r"^\s*" + pattern + r"\s*$", re.IGNORECASE)
+
+
+ISO = _compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?"
+)
+RFC2822 = _compile(
+    _WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r"\s+(?P<year>\d{4})" + _TIME + _ZONE
+)
+MONTH_DAY_YEAR = _compile(
+    _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME + _ZONE
+)
+DAY_MONTH_YEAR = _compile(
+    _WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<year>\d{4})" + _TIME + _ZONE
+)
+NUMERIC = _compile(r"(?P<first>\d{1,2})(?P<sep>[/.])(?P<second_>\d{1,2})(?P=sep)(?P<year>\d{4})" + _TIME + _ZONE)
+
+
+def _numeric_day_month(match: re.Match[str]) -> tuple[int, int] | None:
+    first, second = int(match["first"]), int(match["second_"])
+    if match["sep"] == ".":
+        return first, second  # dotted dates are day-first wherever they are written
+    if first > 12 >= second:
+        return first, second
+    if second > 12 >= first:
+        return second, first
+    return None  # 03/04/2023 could be either: refuse rather than guess
+
+
+def _named_day_month(match: re.Match[str]) -> tuple[int, int] | None:
+    month = match["month"]
+    number = int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]
+    return int(match["day"]), number
+
+
+DATE_FORMATS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], tuple[int, int] | None]], ...] = (
+    ("iso", ISO, _named_day_month),
+    ("rfc2822", RFC2822, _named_day_month),
+    ("month_day_year", MONTH_DAY_YEAR, _named_day_month),
+    ("day_month_year", DAY_MONTH_YEAR, _named_day_month),
+    ("numeric", NUMERIC, _numeric_day_month),
+)
+
+
+def parse_date(text: str) -> ParsedDate | None:
+    """Parse ``text`` when all of it is one date expression in a known format; ``None`` otherwise."""
+    for name, pattern, day_month in DATE_FORMATS:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        parsed = _build(match, day_month, text.strip(), name)
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _build(
+    match: re.Match[str], day_month: Callable[[re.Match[str]], tuple[int, int] | None], raw: str, name: str
+) -> ParsedDate | None:
+    parts = day_month(match)
+    if parts is None:
+        return None
+    day, month = parts
+    groups = match.groupdict()
+    hour = int(groups["hour"]) if groups.get("hour") else None
+    minute = int(groups["minute"]) if groups.get("minute") else 0
+    second = int(groups["second"]) if groups.get("second") else 0
+    if hour is not None and groups.get("ampm"):
+        is_pm = groups["ampm"].lower().startswith("p")
+        if hour > 12:
+            return None
+        hour = hour % 12 + (12 if is_pm else 0)
+    try:
+        value = datetime(int(match["year"]), month, day, hour or 0, minute, second)
+    except ValueError:
+        return None
+    zone = groups.get("zone")
+    offset = _zone_offset(zone) if zone else None
+    if hour is None:
+        return ParsedDate(value, "day", zone, raw, name)
+    if offset is not None:
+        value -= timedelta(minutes=offset)
+    return ParsedDate(value, "minute", _display_zone(zone), raw, name)
+
+
+def _display_zone(zone: str | None) -> str | None:
+    if zone is None:
+        return None
+    return "UTC" if zone.upper() == "Z" else zone.strip()
+
+
+def _zone_offset(zone: str) -> int | None:
+    """Minutes east of UTC for an offset (+02:00, -0500, GMT+3) or a known abbreviation; ``None`` if unknown."""
+    zone = zone.strip().upper()
+    numeric = re.fullmatch(r"(?:UTC|GMT)?\s?([+-])(\d{1,2}):?(\d{2})?", zone)
+    if numeric:
+        sign = 1 if numeric[1] == "+" else -1
+        return sign * (int(numeric[2]) * 60 + int(numeric[3] or 0))
+    return ZONE_OFFSETS.get(zone)
+
+
+def is_future(parsed: ParsedDate, now: datetime | None = None) -> bool:
+    """Whether the date lies after ``now`` (UTC), allowing a day's slack for unknown time zones."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return parsed.value > now + timedelta(days=1)

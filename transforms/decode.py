@@ -1,0 +1,81 @@
+"""Bytes to text: BOM-aware decoding, legacy code pages, Unicode normalization and mojibake repair."""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+import ftfy
+from charset_normalizer import from_bytes
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Signs of UTF-8 read as cp1252/latin-1 ("â€™", "Ã©", "Â "); ftfy runs only when one appears, because it is slow.
+_MOJIBAKE_HINT = re.compile("[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+MAX_CONTROL_RATIO = 0.01
+
+
+class DecodeError(ValueError):
+    """The bytes are not text in any encoding newsetl reads; the message says why."""
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode raw file bytes to NFC text; returns the text and the encoding used.
+
+    Order: a byte-order mark wins; then strict UTF-8; then the best charset_normalizer guess, with cp1252 and
+    latin-1 as the last resort for short legacy files. Binary content (NUL bytes, control characters) is refused.
+    """
+    encoding = _bom_encoding(data)
+    if encoding is None and b"\x00" in data[:65536]:
+        raise DecodeError("binary content: NUL bytes and no UTF-16/32 byte-order mark")
+    if encoding is not None:
+        text = _decode(data, encoding)
+    else:
+        try:
+            encoding, text = "utf-8", data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding, text = _decode_legacy(data)
+    _refuse_binary(text)
+    text = unicodedata.normalize("NFC", text)
+    if _MOJIBAKE_HINT.search(text):
+        text = unicodedata.normalize("NFC", ftfy.fix_encoding(text))
+    return text, encoding
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise DecodeError(f"invalid {encoding} despite its byte-order mark at byte {error.start}") from error
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    guess = from_bytes(data[:262144]).best()
+    candidates = ([guess.encoding] if guess is not None else []) + ["cp1252", "latin-1"]
+    for encoding in candidates:
+        try:
+            return encoding, data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    raise DecodeError("undecodable: not UTF-8 and no legacy encoding fits")  # pragma: no cover - latin-1 always fits
+
+
+def _refuse_binary(text: str) -> None:
+    sample = text[:65536]
+    controls = len(_CONTROL.findall(sample))
+    if sample and controls / len(sample) > MAX_CONTROL_RATIO:
+        raise DecodeError(f"binary content: {controls} control characters in the first {len(sample)} characters")

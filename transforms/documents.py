@@ -1,0 +1,166 @@
+"""Raw files to documents: one ``Document`` per article (a JSON Lines file holds many) or a ``Rejection``.
+
+A document is the article's text as lines plus the metadata its container states outright (HTML meta tags, JSON
+fields). Format is chosen by file extension; anything unreadable becomes a ``Rejection`` with a clear reason, never
+an exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from transforms.decode import DecodeError, decode_bytes
+
+FORMATS_BY_SUFFIX = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+JSON_TEXT_FIELDS = ("text", "body", "content")
+JSON_HTML_FIELDS = ("html", "raw_html")
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataHints:
+    """Metadata the container states outright; it wins over what the text suggests."""
+
+    title: str | None = None
+    published_raw: str | None = None
+    byline: str | None = None
+    outlet: str | None = None
+    language: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One article's text, as lines, with where it came from."""
+
+    source_path: str
+    source_format: str
+    source_record: int
+    raw_sha256: str
+    lines: list[str]
+    hints: MetadataHints = field(default_factory=MetadataHints)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An input that cannot become an article, with the stage and reason for the quarantine table."""
+
+    source_path: str
+    source_record: int
+    stage: str
+    reason: str
+    detail: str
+
+
+def source_format(path: str | Path) -> str | None:
+    """The input format newsetl reads from ``path``'s extension, or ``None`` when unsupported."""
+    return FORMATS_BY_SUFFIX.get(Path(path).suffix.lower())
+
+
+def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
+    """Turn one file's bytes into documents (or rejections), by the file's format."""
+    fmt = source_format(path)
+    if fmt is None:
+        return [Rejection(path, 0, "read", "unsupported_format", f"no reader for extension {Path(path).suffix!r}")]
+    if not data.strip():
+        return [Rejection(path, 0, "read", "empty_file", f"{len(data)} bytes, no text")]
+    try:
+        text, _ = decode_bytes(data)
+    except DecodeError as error:
+        return [Rejection(path, 0, "decode", "undecodable", str(error))]
+    if not text.strip():
+        return [Rejection(path, 0, "decode", "empty_file", "only whitespace after decoding")]
+    raw_sha256 = hashlib.sha256(data).hexdigest()
+    if fmt == "txt":
+        return [Document(path, "txt", 0, raw_sha256, text.splitlines())]
+    if fmt == "html":
+        return [_html_document(path, 0, raw_sha256, text, MetadataHints())]
+    return _json_documents(path, text)
+
+
+def _html_document(path: str, record: int, raw_sha256: str, html: str, given: MetadataHints) -> Document | Rejection:
+    from transforms.html_extract import HtmlExtractionError, extract_html
+
+    try:
+        page = extract_html(html)
+    except HtmlExtractionError as error:
+        return Rejection(path, record, "parse", "html_unextractable", str(error))
+    hints = MetadataHints(
+        title=given.title or page.title,
+        published_raw=given.published_raw or page.published_raw,
+        byline=given.byline or page.byline,
+        outlet=given.outlet or page.outlet,
+        language=given.language or page.language,
+        url=given.url or page.url,
+    )
+    return Document(path, "html", record, raw_sha256, list(page.paragraphs), hints)
+
+
+def _json_documents(path: str, text: str) -> list[Document | Rejection]:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            records = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            return [Rejection(path, 0, "parse", "malformed_json", f"JSON array: {error}")]
+        numbered = [(number, record, None) for number, record in enumerate(records, start=1)]
+    else:
+        numbered = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                numbered.append((number, json.loads(line), None))
+            except json.JSONDecodeError as error:
+                numbered.append((number, None, f"line {number}: {error.msg} at column {error.colno}"))
+    if not numbered:
+        return [Rejection(path, 0, "parse", "empty_file", "no JSON records")]
+    return [_json_document(path, number, record, error) for number, record, error in numbered]
+
+
+def _json_document(path: str, number: int, record: object, error: str | None) -> Document | Rejection:
+    if error is not None:
+        return Rejection(path, number, "parse", "malformed_json", error)
+    if not isinstance(record, dict):
+        return Rejection(path, number, "parse", "not_an_object", f"record {number} is {type(record).__name__}")
+    raw_sha256 = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    hints = MetadataHints(
+        title=_text_field(record, "title", "headline"),
+        published_raw=_text_field(record, "published", "published_at", "date", "datePublished"),
+        byline=_text_field(record, "author", "byline"),
+        outlet=_text_field(record, "outlet", "site_name", "publisher"),
+        language=_text_field(record, "language", "lang"),
+        url=_text_field(record, "url", "link"),
+    )
+    html = _text_field(record, *JSON_HTML_FIELDS)
+    body = _text_field(record, *JSON_TEXT_FIELDS)
+    if body:
+        return Document(path, "jsonl", number, raw_sha256, body.splitlines(), hints)
+    if html:
+        document = _html_document(path, number, raw_sha256, html, hints)
+        if isinstance(document, Document):
+            return Document(path, "jsonl", number, raw_sha256, document.lines, document.hints)
+        return document
+    fields = ", ".join(JSON_TEXT_FIELDS + JSON_HTML_FIELDS)
+    return Rejection(path, number, "parse", "missing_text", f"record {number} has none of the fields {fields}")
+
+
+def _text_field(record: dict, *names: str) -> str | None:
+    for name in names:
+        value = record.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            return value["name"].strip()
+    return None

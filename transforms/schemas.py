@@ -1,0 +1,118 @@
+"""Every table's pyarrow schema, declared once.
+
+Parquet files, the DuckDB DDL (``warehouse.ddl``) and the column documentation (``COMMENT ON COLUMN``) all derive
+from these schemas: a column is added or documented here and nowhere else. Timestamps are naive microseconds in UTC
+(DuckDB ``TIMESTAMP``).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("us")
+
+
+def _field(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
+
+
+def _schema(doc: str, *fields: pa.Field) -> pa.Schema:
+    return pa.schema(list(fields), metadata={"doc": doc})
+
+
+ARTICLES = _schema(
+    "One row per cleaned article: body text and the metadata split from it.",
+    _field("article_id", pa.string(), "Stable id: first 16 hex digits of content_sha256.", nullable=False),
+    _field("source_path", pa.string(), "Path of the raw file the article came from.", nullable=False),
+    _field("source_format", pa.string(), "Input format: txt, html or jsonl.", nullable=False),
+    _field("source_record", pa.int32(), "Line number of the record inside a JSON Lines file; 0 otherwise."),
+    _field("title", pa.string(), "Headline; NULL when the input has none."),
+    _field("published_at", TIMESTAMP, "Publication time in UTC when a zone was given, else as written; NULL if unknown."),
+    _field("published_at_raw", pa.string(), "The text the publication time was read from."),
+    _field("published_tz", pa.string(), "Time zone or offset as written (GMT, +02:00, EST); NULL when none."),
+    _field("published_precision", pa.string(), "day or minute: how much of published_at the text gave."),
+    _field("dateline", pa.string(), "Place the story was filed from (United Nations, MOSCOW)."),
+    _field("byline", pa.string(), "Author names from a By-line or page metadata."),
+    _field("outlet", pa.string(), "Publisher named by a trailer, credit line or page metadata."),
+    _field("wire_agencies", pa.list_(pa.string()), "Wire agencies credited (AFP, AP, Reuters, ...), sorted."),
+    _field("language", pa.string(), "ISO 639-1 code of the body language, detected offline."),
+    _field("url", pa.string(), "Canonical URL when the input gives one."),
+    _field("body", pa.string(), "Cleaned article text, one paragraph per line.", nullable=False),
+    _field("word_count", pa.int32(), "Number of words in body.", nullable=False),
+    _field("char_count", pa.int32(), "Number of characters in body.", nullable=False),
+    _field("content_sha256", pa.string(), "SHA-256 of the cleaned body (UTF-8).", nullable=False),
+    _field("raw_sha256", pa.string(), "SHA-256 of the raw input the article was read from.", nullable=False),
+    _field("run_id", pa.string(), "Pipeline run that loaded the row.", nullable=False),
+    _field("ingested_at", TIMESTAMP, "When the run loaded the row (UTC).", nullable=False),
+)
+
+BOILERPLATE_REMOVALS = _schema(
+    "Every line or span the cleaner removed from an article, with the rule that removed it.",
+    _field("article_id", pa.string(), "Article the text was removed from.", nullable=False),
+    _field("rule", pa.string(), "Name of the rule that removed it (see transforms.boilerplate).", nullable=False),
+    _field("line_no", pa.int32(), "1-based line number in the decoded input text.", nullable=False),
+    _field("removed_text", pa.string(), "The text removed, verbatim.", nullable=False),
+    _field("run_id", pa.string(), "Pipeline run that loaded the row.", nullable=False),
+)
+
+QUARANTINE = _schema(
+    "Inputs or rows that were not loaded, with the stage that refused them and why.",
+    _field("run_id", pa.string(), "Run that quarantined the input.", nullable=False),
+    _field("source_path", pa.string(), "Raw file the input came from.", nullable=False),
+    _field("source_record", pa.int32(), "Record number inside the file (JSON Lines); 0 otherwise."),
+    _field("stage", pa.string(), "Pipeline stage: read, decode, parse, clean or validate.", nullable=False),
+    _field("reason", pa.string(), "Short machine-friendly reason (rule or expectation name).", nullable=False),
+    _field("detail", pa.string(), "Human-readable detail: the error or the offending value."),
+    _field("quarantined_at", TIMESTAMP, "When the input was quarantined (UTC).", nullable=False),
+)
+
+PIPELINE_RUNS = _schema(
+    "One row per pipeline run with its accounting: documents_seen = loaded + quarantined + skipped.",
+    _field("run_id", pa.string(), "Run id (also the Prefect flow run name).", nullable=False),
+    _field("started_at", TIMESTAMP, "Run start (UTC).", nullable=False),
+    _field("finished_at", TIMESTAMP, "Run end (UTC)."),
+    _field("status", pa.string(), "loaded, blocked (data-quality gate) or failed.", nullable=False),
+    _field("files_seen", pa.int64(), "Input files discovered.", nullable=False),
+    _field("documents_seen", pa.int64(), "Articles or records found in those files (a bad file counts as one).", nullable=False),
+    _field("articles_loaded", pa.int64(), "Articles written to the articles table.", nullable=False),
+    _field("quarantined", pa.int64(), "Documents sent to quarantine.", nullable=False),
+    _field("skipped", pa.int64(), "Documents skipped (unchanged or duplicate).", nullable=False),
+    _field("boilerplate_removed", pa.int64(), "Lines or spans removed by the cleaner.", nullable=False),
+    _field("validation_success", pa.bool_(), "Whether the data-quality gate passed."),
+    _field("reason", pa.string(), "Why the run was blocked or failed; NULL when it loaded."),
+    _field("inputs", pa.list_(pa.string()), "Input paths the run was given."),
+)
+
+DQ_RESULTS = _schema(
+    "Result of every expectation of every validation run by the data-quality gate.",
+    _field("run_id", pa.string(), "Run the validation belongs to.", nullable=False),
+    _field("suite", pa.string(), "Expectation suite name.", nullable=False),
+    _field("expectation", pa.string(), "Expectation type, e.g. expect_column_values_to_not_be_null.", nullable=False),
+    _field("column_name", pa.string(), "Column the expectation checks; NULL for table-level checks."),
+    _field("success", pa.bool_(), "Whether the expectation passed.", nullable=False),
+    _field("observed", pa.string(), "Observed value or unexpected count/sample, as JSON text."),
+    _field("validated_at", TIMESTAMP, "When the validation ran (UTC).", nullable=False),
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "boilerplate_removals": BOILERPLATE_REMOVALS,
+    "quarantine": QUARANTINE,
+    "pipeline_runs": PIPELINE_RUNS,
+    "dq_results": DQ_RESULTS,
+}
+
+
+def column_names(schema: pa.Schema) -> list[str]:
+    """Column names of a schema in declared order."""
+    return [field.name for field in schema]
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    """A zero-row table of the schema."""
+    return schema.empty_table()
+
+
+def table_from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table of exactly ``schema`` from row dicts (missing keys become NULL)."""
+    return pa.Table.from_pylist(rows, schema=schema)
