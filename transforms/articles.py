@@ -66,7 +66,12 @@ def build_article(document: Document) -> ArticleRows:
         "raw_sha256": document.raw_sha256,
     }
     removal_rows = [
-        {"article_id": article_id, "rule": removal.rule, "line_no": removal.line_no, "removed_text": removal.text}
+        {
+            "article_id": article_id,
+            "rule": removal.rule,
+            "line_no": removal.line_no,
+            "removed_text": removal.text,
+        }
         for removal in removals
     ]
     return ArticleRows(article, removal_rows)

@@ -124,8 +124,18 @@ LINE_RULES: tuple[LineRule, ...] = (
         ),
         25,
     ),
-    LineRule("newsletter_heading", _rx(r"^(?:a|an|our|the) (?:free |new )?(?:daily|weekly|monthly|morning|evening) newsletter\b"), 40, Zone.FOOTER),
-    LineRule("more_news_link", _rx(r"^more [\w'’&.\- ]{1,40} news$|^access more$|^more from [\w'’&.\- ]{1,40}$"), 6, Zone.FOOTER),
+    LineRule(
+        "newsletter_heading",
+        _rx(r"^(?:a|an|our|the) (?:free |new )?(?:daily|weekly|monthly|morning|evening) newsletter\b"),
+        40,
+        Zone.FOOTER,
+    ),
+    LineRule(
+        "more_news_link",
+        _rx(r"^more [\w'’&.\- ]{1,40} news$|^access more$|^more from [\w'’&.\- ]{1,40}$"),
+        6,
+        Zone.FOOTER,
+    ),
     LineRule(
         "related_link",
         _rx(
@@ -171,7 +181,9 @@ LINE_RULES: tuple[LineRule, ...] = (
         ),
         45,
     ),
-    LineRule("newsletter_blurb", _rx(r"\bnewsletters?\b|\bon the house\b|\binbox\b"), 40, Zone.FOOTER, weak=True),
+    LineRule(
+        "newsletter_blurb", _rx(r"\bnewsletters?\b|\bon the house\b|\binbox\b"), 40, Zone.FOOTER, weak=True
+    ),
 )
 
 RULES_BY_NAME: dict[str, LineRule] = {rule.name: rule for rule in LINE_RULES}
@@ -199,7 +211,10 @@ def matching_rule(line: str, *, in_footer: bool = False) -> LineRule | None:
 
 def remove_spans(line_no: int, line: str) -> tuple[str, list[Removal]]:
     """Strip inline ad/embed markers from one line; returns the rest of the line and the removals."""
-    removals = [Removal(AD_MARKER_SPAN.name, line_no, m.group().strip()) for m in AD_MARKER_SPAN.pattern.finditer(line)]
+    removals = [
+        Removal(AD_MARKER_SPAN.name, line_no, m.group().strip())
+        for m in AD_MARKER_SPAN.pattern.finditer(line)
+    ]
     if not removals:
         return line, []
     return normalize_line(AD_MARKER_SPAN.pattern.sub(" ", line)), removals

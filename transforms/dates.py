@@ -56,16 +56,21 @@ ISO = _compile(
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?"
 )
-RFC2822 = _compile(
-    _WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r"\s+(?P<year>\d{4})" + _TIME + _ZONE
-)
+RFC2822 = _compile(_WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r"\s+(?P<year>\d{4})" + _TIME + _ZONE)
 MONTH_DAY_YEAR = _compile(
     _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME + _ZONE
 )
 DAY_MONTH_YEAR = _compile(
-    _WEEKDAY + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?" + _MONTH + r",?\s+(?P<year>\d{4})" + _TIME + _ZONE
+    _WEEKDAY
+    + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    + _MONTH
+    + r",?\s+(?P<year>\d{4})"
+    + _TIME
+    + _ZONE
 )
-NUMERIC = _compile(r"(?P<first>\d{1,2})(?P<sep>[/.])(?P<second_>\d{1,2})(?P=sep)(?P<year>\d{4})" + _TIME + _ZONE)
+NUMERIC = _compile(
+    r"(?P<first>\d{1,2})(?P<sep>[/.])(?P<second_>\d{1,2})(?P=sep)(?P<year>\d{4})" + _TIME + _ZONE
+)
 
 
 def _numeric_day_month(match: re.Match[str]) -> tuple[int, int] | None:

@@ -18,7 +18,9 @@ _BOMS = (
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # Signs of UTF-8 read as cp1252/latin-1 ("â€™", "Ã©", "Â "); ftfy runs only when one appears, because it is slow.
-_MOJIBAKE_HINT = re.compile("[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+_MOJIBAKE_HINT = re.compile(
+    "[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
 MAX_CONTROL_RATIO = 0.01
 
 
@@ -71,11 +73,15 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
             return encoding, data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise DecodeError("undecodable: not UTF-8 and no legacy encoding fits")  # pragma: no cover - latin-1 always fits
+    raise DecodeError(
+        "undecodable: not UTF-8 and no legacy encoding fits"
+    )  # pragma: no cover - latin-1 always fits
 
 
 def _refuse_binary(text: str) -> None:
     sample = text[:65536]
     controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > MAX_CONTROL_RATIO:
-        raise DecodeError(f"binary content: {controls} control characters in the first {len(sample)} characters")
+        raise DecodeError(
+            f"binary content: {controls} control characters in the first {len(sample)} characters"
+        )

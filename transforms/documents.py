@@ -72,7 +72,9 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
     """Turn one file's bytes into documents (or rejections), by the file's format."""
     fmt = source_format(path)
     if fmt is None:
-        return [Rejection(path, 0, "read", "unsupported_format", f"no reader for extension {Path(path).suffix!r}")]
+        return [
+            Rejection(path, 0, "read", "unsupported_format", f"no reader for extension {Path(path).suffix!r}")
+        ]
     if not data.strip():
         return [Rejection(path, 0, "read", "empty_file", f"{len(data)} bytes, no text")]
     try:
@@ -89,7 +91,9 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
     return _json_documents(path, text)
 
 
-def _html_document(path: str, record: int, raw_sha256: str, html: str, given: MetadataHints) -> Document | Rejection:
+def _html_document(
+    path: str, record: int, raw_sha256: str, html: str, given: MetadataHints
+) -> Document | Rejection:
     from transforms.html_extract import HtmlExtractionError, extract_html
 
     try:
@@ -133,7 +137,9 @@ def _json_document(path: str, number: int, record: object, error: str | None) ->
     if error is not None:
         return Rejection(path, number, "parse", "malformed_json", error)
     if not isinstance(record, dict):
-        return Rejection(path, number, "parse", "not_an_object", f"record {number} is {type(record).__name__}")
+        return Rejection(
+            path, number, "parse", "not_an_object", f"record {number} is {type(record).__name__}"
+        )
     raw_sha256 = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
     hints = MetadataHints(
         title=_text_field(record, "title", "headline"),
@@ -153,7 +159,9 @@ def _json_document(path: str, number: int, record: object, error: str | None) ->
             return Document(path, "jsonl", number, raw_sha256, document.lines, document.hints)
         return document
     fields = ", ".join(JSON_TEXT_FIELDS + JSON_HTML_FIELDS)
-    return Rejection(path, number, "parse", "missing_text", f"record {number} has none of the fields {fields}")
+    return Rejection(
+        path, number, "parse", "missing_text", f"record {number} has none of the fields {fields}"
+    )
 
 
 def _text_field(record: dict, *names: str) -> str | None:

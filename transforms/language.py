@@ -25,7 +25,7 @@ def detect_language(text: str) -> str | None:
 
 
 def normalize_language_tag(tag: str | None) -> str | None:
-    """"en-US" / "en_GB" / "EN" -> "en"; ``None`` for an empty or malformed tag."""
+    """ "en-US" / "en_GB" / "EN" -> "en"; ``None`` for an empty or malformed tag."""
     if not tag:
         return None
     primary = tag.strip().replace("_", "-").split("-")[0].lower()

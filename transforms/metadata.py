@@ -88,10 +88,12 @@ def split_header(
     removals: list[Removal] = []
     agencies: set[str] = set()
     for _ in range(HEADER_SCAN_LINES):
-        if len(body) < 2:
+        if not body:
             break
         line_no, line = body[0]
-        taken = _take_header_line(header, line, known_title=known_title, agencies=agencies)
+        taken = _take_header_line(
+            header, line, known_title=known_title, agencies=agencies, last=len(body) == 1
+        )
         if taken is None:
             break
         rule, rest = taken
@@ -115,12 +117,15 @@ def split_header(
 
 
 def _take_header_line(
-    header: Header, line: str, *, known_title: str | None, agencies: set[str]
+    header: Header, line: str, *, known_title: str | None, agencies: set[str], last: bool
 ) -> tuple[str, str] | None:
-    """Which header rule takes ``line`` and what is left of it (empty when the whole line goes)."""
+    """Which header rule takes ``line`` and what is left of it (empty when the whole line goes).
+
+    The ``last`` line of a text is never taken whole: a one-line text is a body, not a header.
+    """
     if header.published is None:
         dated = date_prefix(line)
-        if dated is not None:
+        if dated is not None and not (last and not dated[1]):
             parsed, rest = dated
             header.published = parsed
             if rest:
@@ -129,6 +134,8 @@ def _take_header_line(
                     header.dateline, agency, rest = dateline
                     agencies.update(find_agencies(agency or ""))
             return "header_date", rest
+    if last:
+        return None
     if header.byline is None:
         match = BYLINE.match(line)
         if match and len(line.split()) <= 14:
@@ -164,7 +171,9 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
             continue
         rest = " ".join(words[cut:])
         if _dateline_prefix(rest) is not None:
-            return _with_raw(parsed, " ".join(line.split(" ")[: len(line.split(" ")) - len(words) + cut])), rest
+            return _with_raw(
+                parsed, " ".join(line.split(" ")[: len(line.split(" ")) - len(words) + cut])
+            ), rest
         return None
     return None
 

@@ -27,7 +27,11 @@ ARTICLES = _schema(
     _field("source_format", pa.string(), "Input format: txt, html or jsonl.", nullable=False),
     _field("source_record", pa.int32(), "Line number of the record inside a JSON Lines file; 0 otherwise."),
     _field("title", pa.string(), "Headline; NULL when the input has none."),
-    _field("published_at", TIMESTAMP, "Publication time in UTC when a zone was given, else as written; NULL if unknown."),
+    _field(
+        "published_at",
+        TIMESTAMP,
+        "Publication time in UTC when a zone was given, else as written; NULL if unknown.",
+    ),
     _field("published_at_raw", pa.string(), "The text the publication time was read from."),
     _field("published_tz", pa.string(), "Time zone or offset as written (GMT, +02:00, EST); NULL when none."),
     _field("published_precision", pa.string(), "day or minute: how much of published_at the text gave."),
@@ -49,7 +53,11 @@ ARTICLES = _schema(
 BOILERPLATE_REMOVALS = _schema(
     "Every line or span the cleaner removed from an article, with the rule that removed it.",
     _field("article_id", pa.string(), "Article the text was removed from.", nullable=False),
-    _field("rule", pa.string(), "Name of the rule that removed it (see transforms.boilerplate).", nullable=False),
+    _field("source_path", pa.string(), "Raw file the article came from.", nullable=False),
+    _field("source_record", pa.int32(), "Record number inside the file (JSON Lines); 0 otherwise."),
+    _field(
+        "rule", pa.string(), "Name of the rule that removed it (see transforms.boilerplate).", nullable=False
+    ),
     _field("line_no", pa.int32(), "1-based line number in the decoded input text.", nullable=False),
     _field("removed_text", pa.string(), "The text removed, verbatim.", nullable=False),
     _field("run_id", pa.string(), "Pipeline run that loaded the row.", nullable=False),
@@ -61,7 +69,9 @@ QUARANTINE = _schema(
     _field("source_path", pa.string(), "Raw file the input came from.", nullable=False),
     _field("source_record", pa.int32(), "Record number inside the file (JSON Lines); 0 otherwise."),
     _field("stage", pa.string(), "Pipeline stage: read, decode, parse, clean or validate.", nullable=False),
-    _field("reason", pa.string(), "Short machine-friendly reason (rule or expectation name).", nullable=False),
+    _field(
+        "reason", pa.string(), "Short machine-friendly reason (rule or expectation name).", nullable=False
+    ),
     _field("detail", pa.string(), "Human-readable detail: the error or the offending value."),
     _field("quarantined_at", TIMESTAMP, "When the input was quarantined (UTC).", nullable=False),
 )
@@ -73,7 +83,12 @@ PIPELINE_RUNS = _schema(
     _field("finished_at", TIMESTAMP, "Run end (UTC)."),
     _field("status", pa.string(), "loaded, blocked (data-quality gate) or failed.", nullable=False),
     _field("files_seen", pa.int64(), "Input files discovered.", nullable=False),
-    _field("documents_seen", pa.int64(), "Articles or records found in those files (a bad file counts as one).", nullable=False),
+    _field(
+        "documents_seen",
+        pa.int64(),
+        "Articles or records found in those files (a bad file counts as one).",
+        nullable=False,
+    ),
     _field("articles_loaded", pa.int64(), "Articles written to the articles table.", nullable=False),
     _field("quarantined", pa.int64(), "Documents sent to quarantine.", nullable=False),
     _field("skipped", pa.int64(), "Documents skipped (unchanged or duplicate).", nullable=False),
@@ -87,7 +102,12 @@ DQ_RESULTS = _schema(
     "Result of every expectation of every validation run by the data-quality gate.",
     _field("run_id", pa.string(), "Run the validation belongs to.", nullable=False),
     _field("suite", pa.string(), "Expectation suite name.", nullable=False),
-    _field("expectation", pa.string(), "Expectation type, e.g. expect_column_values_to_not_be_null.", nullable=False),
+    _field(
+        "expectation",
+        pa.string(),
+        "Expectation type, e.g. expect_column_values_to_not_be_null.",
+        nullable=False,
+    ),
     _field("column_name", pa.string(), "Column the expectation checks; NULL for table-level checks."),
     _field("success", pa.bool_(), "Whether the expectation passed.", nullable=False),
     _field("observed", pa.string(), "Observed value or unexpected count/sample, as JSON text."),
@@ -116,3 +136,8 @@ def empty_table(schema: pa.Schema) -> pa.Table:
 def table_from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
     """Build a table of exactly ``schema`` from row dicts (missing keys become NULL)."""
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def concat_tables(tables: list[pa.Table]) -> pa.Table:
+    """Concatenate tables of one schema."""
+    return pa.concat_tables(tables)

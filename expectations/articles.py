@@ -1,0 +1,99 @@
+"""Expectation suites for the ``articles`` table.
+
+Two suites, two consequences:
+
+* ``articles.rows``: row-level checks. A row that fails one goes to ``quarantine`` with the expectation's name and
+  the offending value; the rest of the batch loads.
+* ``articles.batch``: batch-level checks on the rows that passed. A failure blocks the whole load and leaves the
+  warehouse as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+
+from expectations.thresholds import Thresholds
+from transforms.schemas import ARTICLES, column_names
+
+ROW_SUITE = "articles.rows"
+BATCH_SUITE = "articles.batch"
+AD_MARKER_REGEX = r"\[/?(?:ad|embed)(?:_\d+)?\]"
+
+
+def _documented(expectation: gxe.Expectation, why: str) -> gxe.Expectation:
+    expectation.description = why
+    expectation.notes = why
+    return expectation
+
+
+def row_suite(thresholds: Thresholds, now: datetime | None = None) -> gx.ExpectationSuite:
+    """Row-level expectations; ``now`` (UTC, naive) bounds ``published_at`` from above."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    latest = now + timedelta(days=thresholds.future_slack_days)
+    return gx.ExpectationSuite(
+        name=ROW_SUITE,
+        expectations=[
+            _documented(
+                gxe.ExpectColumnValueLengthsToBeBetween(column="body", min_value=thresholds.min_body_chars),
+                "The cleaned body is not empty or a stub: a body this short means the input was only boilerplate.",
+            ),
+            _documented(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="word_count",
+                    min_value=thresholds.min_word_count,
+                    max_value=thresholds.max_word_count,
+                ),
+                "Word count is that of a news article, not of a fragment or a concatenated dump.",
+            ),
+            _documented(
+                gxe.ExpectColumnValuesToNotMatchRegex(column="body", regex=AD_MARKER_REGEX),
+                "No ad or embed marker such as [ad_1] survived cleaning.",
+            ),
+            _documented(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column="published_at", min_value=thresholds.earliest_published, max_value=latest
+                ),
+                "A publication time, when known, lies between 1990 and now: a later one is a parsing error.",
+            ),
+            _documented(
+                gxe.ExpectColumnValueLengthsToBeBetween(column="title", max_value=thresholds.max_title_chars),
+                "A title is a headline, not a paragraph taken for one.",
+            ),
+            _documented(
+                gxe.ExpectColumnValuesToNotBeNull(column="language"),
+                "The body's language was detected: an undetectable body is rarely an article.",
+            ),
+        ],
+    )
+
+
+def batch_suite(
+    thresholds: Thresholds, row_count_bounds: tuple[int, int] | None = None
+) -> gx.ExpectationSuite:
+    """Batch-level expectations; ``row_count_bounds`` comes from recent runs when the row-count check is on."""
+    expectations: list[gxe.Expectation] = [
+        _documented(
+            gxe.ExpectTableColumnsToMatchOrderedList(column_list=column_names(ARTICLES)),
+            "The batch has exactly the declared articles schema: any drift blocks the load.",
+        ),
+        _documented(
+            gxe.ExpectColumnValuesToNotBeNull(column="article_id"),
+            "Every article has an id.",
+        ),
+        _documented(
+            gxe.ExpectColumnValuesToBeUnique(column="article_id"),
+            "Article ids are unique within the batch: the loader never writes one article twice.",
+        ),
+    ]
+    if row_count_bounds is not None:
+        low, high = row_count_bounds
+        expectations.append(
+            _documented(
+                gxe.ExpectTableRowCountToBeBetween(min_value=low, max_value=high),
+                "The batch size is within the configured ratio of recent runs: a far-off size means a broken feed.",
+            )
+        )
+    return gx.ExpectationSuite(name=BATCH_SUITE, expectations=expectations)

@@ -1,0 +1,224 @@
+"""The data-quality gate: validate a batch of articles with Great Expectations before anything is loaded.
+
+The batch is validated as a pandas DataFrame (GE 1.x cannot validate DuckDB tables through SQLAlchemy here, GX
+issue #10738), first with the row suite, then with the batch suite on the rows that passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+
+import pandas as pd
+import pyarrow as pa
+
+from expectations.articles import batch_suite, row_suite
+from expectations.thresholds import Thresholds
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import great_expectations as gx
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+SAMPLE_VALUES = 5
+SAMPLE_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationOutcome:
+    """One expectation's result, flattened for the ``dq_results`` table."""
+
+    suite: str
+    expectation: str
+    column: str | None
+    success: bool
+    evaluated: int
+    unexpected_count: int
+    unexpected_percent: float | None
+    observed_value: object
+    kwargs: dict
+    sample: list
+    failed_rows: list[int] = field(default_factory=list)
+
+    def observed_json(self) -> str:
+        """What was observed, as JSON text: the observed value, or the unexpected count and a sample."""
+        payload = {"observed_value": self.observed_value} if self.observed_value is not None else {}
+        payload.update(unexpected_count=self.unexpected_count, sample=self.sample)
+        return json.dumps(payload, default=_json_default, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RowRejection:
+    """A row the row suite refused: its index in the validated table and why."""
+
+    row: int
+    expectation: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowCheck:
+    """The row suite's verdict: rows that passed, rows to quarantine, and the expectation results."""
+
+    passed: pa.Table
+    rejections: list[RowRejection]
+    outcomes: list[ExpectationOutcome]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCheck:
+    """The batch suite's verdict: the expectation results and, when the load must not happen, why."""
+
+    outcomes: list[ExpectationOutcome]
+    blocked_reason: str | None
+
+    @property
+    def success(self) -> bool:
+        """True when the batch may be loaded."""
+        return self.blocked_reason is None
+
+
+@cache
+def _context():
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    return context
+
+
+def _batch_definition(name: str):
+    context = _context()
+    try:
+        source = context.data_sources.get("newsetl")
+    except (KeyError, ValueError):
+        source = context.data_sources.add_pandas("newsetl")
+    try:
+        asset = source.get_asset(name)
+    except (LookupError, ValueError):
+        asset = source.add_dataframe_asset(name)
+    try:
+        return asset.get_batch_definition("whole")
+    except (KeyError, ValueError):
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[ExpectationOutcome]:
+    """Validate ``frame`` against ``suite`` and flatten every expectation's result."""
+    suite = _context().suites.add_or_update(suite)
+    batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
+    report = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_VALUES}
+    )
+    return [_outcome(suite.name, result, len(frame)) for result in report.results]
+
+
+def _outcome(suite_name: str, result, rows: int) -> ExpectationOutcome:
+    config = result.expectation_config
+    details = result.result or {}
+    kwargs = {key: value for key, value in config.kwargs.items() if key not in {"batch_id", "result_format"}}
+    sample = [_short(value) for value in (details.get("partial_unexpected_list") or [])[:SAMPLE_VALUES]]
+    percent = details.get("unexpected_percent")
+    return ExpectationOutcome(
+        suite=suite_name,
+        expectation=config.type,
+        column=kwargs.get("column"),
+        success=bool(result.success),
+        evaluated=int(details.get("element_count", rows) or 0),
+        unexpected_count=int(details.get("unexpected_count") or 0),
+        unexpected_percent=None if percent is None or math.isnan(percent) else float(percent),
+        observed_value=details.get("observed_value"),
+        kwargs=json.loads(json.dumps(kwargs, default=_json_default)),
+        sample=sample,
+        failed_rows=[int(index) for index in details.get("unexpected_index_list") or []],
+    )
+
+
+def check_rows(articles: pa.Table, thresholds: Thresholds) -> RowCheck:
+    """Validate every row; a row failing any row expectation is taken out for quarantine."""
+    if articles.num_rows == 0:
+        return RowCheck(articles, [], [])
+    frame = articles.to_pandas()
+    outcomes = validate(frame, row_suite(thresholds))
+    rejections = _first_failure_per_row(frame, outcomes)
+    rejected_rows = {rejection.row for rejection in rejections}
+    keep = [index for index in range(articles.num_rows) if index not in rejected_rows]
+    return RowCheck(articles.take(pa.array(keep, type=pa.int64())), rejections, outcomes)
+
+
+def check_batch(
+    articles: pa.Table,
+    thresholds: Thresholds,
+    *,
+    rows_checked: int,
+    rows_rejected: int,
+    recent_row_counts: list[int],
+) -> BatchCheck:
+    """Validate the batch that would be loaded; any failure blocks it.
+
+    The batch is also blocked when more than ``max_row_failure_ratio`` of the rows checked failed row expectations:
+    a feed that breaks wholesale should stop the load, not trickle into quarantine.
+    """
+    bounds = _row_count_bounds(thresholds, recent_row_counts)
+    outcomes = validate(articles.to_pandas(), batch_suite(thresholds, bounds))
+    failed = [outcome for outcome in outcomes if not outcome.success]
+    reason = None
+    if failed:
+        reason = "; ".join(f"{outcome.expectation}({outcome.column or 'table'}) failed" for outcome in failed)
+    elif rows_checked and rows_rejected / rows_checked > thresholds.max_row_failure_ratio:
+        reason = (
+            f"{rows_rejected} of {rows_checked} rows failed row expectations "
+            f"(more than max_row_failure_ratio={thresholds.max_row_failure_ratio})"
+        )
+    return BatchCheck(outcomes, reason)
+
+
+def _row_count_bounds(thresholds: Thresholds, recent_row_counts: list[int]) -> tuple[int, int] | None:
+    history = recent_row_counts[: thresholds.row_count_history_runs]
+    if not history or not (thresholds.min_row_count_ratio or thresholds.max_row_count_ratio):
+        return None
+    typical = sorted(history)[len(history) // 2]
+    low = math.floor(typical * thresholds.min_row_count_ratio)
+    high = math.ceil(typical * thresholds.max_row_count_ratio) if thresholds.max_row_count_ratio else 2**62
+    return low, high
+
+
+def _first_failure_per_row(frame: pd.DataFrame, outcomes: list[ExpectationOutcome]) -> list[RowRejection]:
+    seen: dict[int, RowRejection] = {}
+    for outcome in outcomes:
+        for row in outcome.failed_rows:
+            if row in seen:
+                continue
+            value = frame.iloc[row][outcome.column] if outcome.column else None
+            detail = f"{outcome.column}={_short(value)!r} fails {outcome.expectation} {_bounds_text(outcome.kwargs)}"
+            seen[row] = RowRejection(row, outcome.expectation, detail.strip())
+    return sorted(seen.values(), key=lambda rejection: rejection.row)
+
+
+def _bounds_text(kwargs: dict) -> str:
+    shown = {key: value for key, value in kwargs.items() if key not in {"column"} and value is not None}
+    return json.dumps(shown, default=_json_default, ensure_ascii=False) if shown else ""
+
+
+def _short(value: object) -> object:
+    if isinstance(value, str) and len(value) > SAMPLE_CHARS:
+        return value[:SAMPLE_CHARS] + "…"
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (datetime, date, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

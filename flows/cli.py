@@ -1,0 +1,150 @@
+"""The ``newsetl`` command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import load_settings
+
+app = typer.Typer(
+    help="newsetl: batch ETL for scraped news articles.", no_args_is_help=True, add_completion=False
+)
+# Analysts pipe query output to files and pagers: keep rows on one line even when stdout is not a terminal.
+console = Console(width=None if Console().is_terminal else 200)
+error_console = Console(stderr=True)
+
+WarehouseOption = Annotated[
+    Path | None, typer.Option("--warehouse", "-w", help="Warehouse directory [default: warehouse/].")
+]
+
+
+def _parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, separator, value = pair.partition("=")
+        if not separator:
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--dq")
+        overrides[name.strip()] = value.strip()
+    return overrides
+
+
+@app.command()
+def run(
+    input: Annotated[
+        list[Path] | None,
+        typer.Option("--input", "-i", help="Input file or folder (repeatable) [default: seeds/]."),
+    ] = None,
+    warehouse: WarehouseOption = None,
+    dq: Annotated[
+        list[str] | None,
+        typer.Option("--dq", help="Override a data-quality threshold: KEY=VALUE (repeatable)."),
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Files per batch task.")] = None,
+    wait: Annotated[
+        float | None, typer.Option(help="Seconds to wait for another run to release the warehouse.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+) -> None:
+    """Run the pipeline: ingest, clean, split metadata, write Parquet, validate, load DuckDB."""
+    from flows.pipeline import newsetl_pipeline
+    from warehouse.lock import WarehouseBusyError
+
+    settings = load_settings()
+    try:
+        overrides = _parse_overrides(dq or [])
+        summary = newsetl_pipeline(
+            inputs=[str(path) for path in (input or settings.inputs)],
+            warehouse=str(warehouse or settings.warehouse),
+            dq_overrides=overrides,
+            batch_size=batch_size or settings.batch_size,
+            lock_wait_seconds=settings.lock_wait_seconds if wait is None else wait,
+        )
+    except WarehouseBusyError as error:
+        error_console.print(f"newsetl: {error}")
+        raise typer.Exit(3) from None
+    except (ValueError, OSError) as error:
+        error_console.print(f"newsetl: run failed: {error}")
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        _print_summary(summary)
+    if summary.status != "loaded":
+        error_console.print(f"newsetl: {summary.status}: {summary.reason}")
+        raise typer.Exit(2)
+
+
+def _print_summary(summary) -> None:
+    table = Table(title=f"newsetl run {summary.run_id}: {summary.status}", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for label, value in (
+        ("files seen", summary.files_seen),
+        ("documents seen", summary.documents_seen),
+        ("articles loaded", summary.articles_loaded),
+        ("quarantined", summary.quarantined),
+        ("skipped", summary.skipped),
+    ):
+        table.add_row(label, str(value))
+    verdict = "passed" if summary.validation_success else "FAILED"
+    failed = f" (failed: {', '.join(summary.expectations_failed)})" if summary.expectations_failed else ""
+    table.add_row("validation", f"{verdict}: {summary.expectations_evaluated} expectation results{failed}")
+    console.print(table)
+    if summary.removals_by_rule:
+        rules = Table(title="boilerplate removed by rule")
+        rules.add_column("rule")
+        rules.add_column("removals", justify="right")
+        for rule, count in summary.removals_by_rule.items():
+            rules.add_row(rule, str(count))
+        console.print(rules)
+    console.print(f"DuckDB warehouse: {summary.database}")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    warehouse: WarehouseOption = None,
+    max_width: Annotated[int, typer.Option(help="Truncate cell text to this many characters.")] = 80,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
+) -> None:
+    """Run read-only SQL against the warehouse and print the result as a table."""
+    import duckdb
+
+    from warehouse.layout import WarehouseLayout
+    from warehouse.store import connect
+
+    layout = WarehouseLayout(warehouse or load_settings().warehouse)
+    try:
+        with connect(layout, read_only=True) as connection:
+            cursor = connection.execute(sql)
+            columns = [column[0] for column in cursor.description or []]
+            rows = cursor.fetchall()
+    except (duckdb.Error, FileNotFoundError) as error:
+        error_console.print(f"newsetl: query failed: {error}")
+        raise typer.Exit(1) from None
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=max_width)
+    for row in rows:
+        table.add_row(*(_cell(value, max_width) for value in row))
+    console.print(table)
+    console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+def _cell(value: object, max_width: int) -> str:
+    text = "NULL" if value is None else str(value)
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+if __name__ == "__main__":
+    app()

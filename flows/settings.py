@@ -1,0 +1,33 @@
+"""Settings in one place: defaults, overridden by NEWSETL_* environment variables, then by CLI options."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Nothing may call out: set before Prefect or Great Expectations is imported anywhere in the process.
+for _name, _value in {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+class Settings(BaseSettings):
+    """Pipeline settings; every field can be set as NEWSETL_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSETL_")
+
+    inputs: list[Path] = [Path("seeds")]
+    warehouse: Path = Path("warehouse")
+    batch_size: int = 2000
+    lock_wait_seconds: float = 0.0
+
+
+def load_settings() -> Settings:
+    """Current settings (environment read at call time)."""
+    return Settings()

@@ -1,0 +1,44 @@
+"""Shared fixtures: one Prefect test harness per session, isolated warehouses, the seed folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real Prefect API (ephemeral, local) shared by every flow test: starting one costs ~7 s."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """An empty warehouse directory of the test's own."""
+    return tmp_path / "warehouse"
+
+
+@pytest.fixture
+def seeds() -> Path:
+    """The seed articles folder."""
+    return SEEDS
+
+
+def write_file(folder: Path, name: str, content: str | bytes) -> Path:
+    """Write a test input file (text as UTF-8)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path

@@ -1,0 +1,86 @@
+"""The Great Expectations gate on small inline batches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from expectations.gate import check_batch, check_rows
+from expectations.thresholds import Thresholds
+from transforms.articles import article_id_for
+from transforms.schemas import ARTICLES, table_from_rows
+
+BODY = " ".join(["The council approved the plan after a long debate about costs and flood risk."] * 4)
+
+
+def _article(**overrides) -> dict:
+    body = overrides.pop("body", BODY)
+    article_id, sha = article_id_for(body)
+    row = {
+        "article_id": article_id,
+        "source_path": "x.txt",
+        "source_format": "txt",
+        "source_record": 0,
+        "title": "Plan Approved",
+        "language": "en",
+        "body": body,
+        "word_count": len(body.split()),
+        "char_count": len(body),
+        "content_sha256": sha,
+        "raw_sha256": sha,
+        "run_id": "r",
+        "ingested_at": datetime(2026, 1, 1),
+        "wire_agencies": [],
+    }
+    row.update(overrides)
+    return row
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expectation"),
+    [
+        ({"body": "", "word_count": 0}, "expect_column_value_lengths_to_be_between"),
+        ({"body": BODY + " [ad_7]"}, "expect_column_values_to_not_match_regex"),
+        ({"published_at": datetime(2999, 1, 1)}, "expect_column_values_to_be_between"),
+        ({"published_at": datetime(1985, 1, 1)}, "expect_column_values_to_be_between"),
+        ({"title": "T" * 301}, "expect_column_value_lengths_to_be_between"),
+        ({"language": None}, "expect_column_values_to_not_be_null"),
+    ],
+)
+def test_row_expectations_quarantine_the_offending_row(overrides: dict, expectation: str) -> None:
+    table = table_from_rows([_article(), _article(**{"body": BODY + " Another sentence.", **overrides})], ARTICLES)
+    check = check_rows(table, Thresholds())
+    assert check.passed.num_rows == 1
+    [rejection] = check.rejections
+    assert (rejection.row, rejection.expectation) == (1, expectation)
+    assert rejection.detail
+
+
+def test_duplicate_ids_block_the_batch() -> None:
+    table = table_from_rows([_article(), _article()], ARTICLES)
+    verdict = check_batch(table, Thresholds(), rows_checked=2, rows_rejected=0, recent_row_counts=[])
+    assert not verdict.success and "expect_column_values_to_be_unique" in verdict.blocked_reason
+
+
+def test_schema_drift_blocks_the_batch() -> None:
+    table = table_from_rows([_article()], ARTICLES).drop_columns(["byline"])
+    verdict = check_batch(table, Thresholds(), rows_checked=1, rows_rejected=0, recent_row_counts=[])
+    assert not verdict.success and "expect_table_columns_to_match_ordered_list" in verdict.blocked_reason
+
+
+def test_row_count_far_from_recent_runs_blocks_when_configured() -> None:
+    table = table_from_rows([_article()], ARTICLES)
+    thresholds = Thresholds().with_overrides({"min_row_count_ratio": "0.5"})
+    verdict = check_batch(
+        table, thresholds, rows_checked=1, rows_rejected=0, recent_row_counts=[100, 90, 110]
+    )
+    assert not verdict.success and "expect_table_row_count_to_be_between" in verdict.blocked_reason
+    assert check_batch(table, Thresholds(), rows_checked=1, rows_rejected=0, recent_row_counts=[100]).success
+
+
+def test_threshold_overrides_are_typed() -> None:
+    thresholds = Thresholds().with_overrides({"min_word_count": "5", "earliest_published": "2000-01-01"})
+    assert thresholds.min_word_count == 5 and thresholds.earliest_published == datetime(2000, 1, 1)
+    with pytest.raises(ValueError, match="unknown data-quality threshold"):
+        Thresholds().with_overrides({"nope": "1"})

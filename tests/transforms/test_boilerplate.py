@@ -1,0 +1,103 @@
+"""Each boilerplate rule on small inline inputs, and the article lines that must survive."""
+
+from __future__ import annotations
+
+import pytest
+
+from transforms.boilerplate import LINE_RULES, clean_lines
+
+ARTICLE = [
+    "The council met on Monday to discuss the budget, officials said.",
+    "Members argued for three hours before agreeing on a compromise.",
+]
+
+
+def _removed(lines: list[str]) -> list[tuple[str, str]]:
+    return [(removal.rule, removal.text) for removal in clean_lines(lines).removals]
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("[ad_1]", "ad_marker"),
+        ("[ad_12]", "ad_marker"),
+        ("[embed]", "ad_marker"),
+        ("Advertisement", "ad_label"),
+        ("ADVERTISEMENT", "ad_label"),
+        ("Please enable JavaScript to view the comments.", "script_notice"),
+        ("This site uses cookies to improve your experience.", "script_notice"),
+        ("Photo: AFP", "photo_credit"),
+        ("(Reuters Photo)", "photo_credit"),
+        ("Photo: Jane Roe/AP", "photo_credit"),
+        ("Sign up for The Morning Brief", "newsletter_signup"),
+        ("Subscribe to our newsletter", "newsletter_signup"),
+        ("Read more: Council approves the budget", "related_link"),
+        ("Related: Floods hit the north", "related_link"),
+        ("Follow us on Twitter", "social_follow"),
+        ("Share this article", "social_follow"),
+        ("source site", "source_site"),
+        ("Originally published on Radio Example", "originally_published"),
+        ("This story was originally published by The Example Times.", "originally_published"),
+        ("© 2023 Example Media. All rights reserved.", "copyright"),
+        ("With reporting by AFP, AP, and Reuters", "credit_line"),
+        ("(EXAMPLE TV with AFP and AP)", "credit_line"),
+    ],
+)
+def test_rule_removes_its_family_anywhere(line: str, rule: str) -> None:
+    lines = [ARTICLE[0], line, ARTICLE[1]]
+    assert _removed(lines) == [(rule, line)]
+    assert clean_lines(lines).kept_text == ARTICLE
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("More Sports News", "more_news_link"),
+        ("Access More", "more_news_link"),
+        ("Source: DN", "source_trailer"),
+        ("A weekly newsletter about the city's food scene.", "newsletter_heading"),
+    ],
+)
+def test_footer_rules_fire_only_in_the_footer(line: str, rule: str) -> None:
+    assert _removed([*ARTICLE, line]) == [(rule, line)]
+    assert _removed([ARTICLE[0], line, ARTICLE[1]]) == []
+
+
+def test_inline_ad_marker_is_cut_from_the_sentence() -> None:
+    result = clean_lines(["First sentence. [ad_3] Second sentence."])
+    assert result.kept_text == ["First sentence. Second sentence."]
+    assert [(r.rule, r.text) for r in result.removals] == [("ad_marker", "[ad_3]")]
+
+
+def test_weak_newsletter_line_needs_a_strong_footer_above_it() -> None:
+    quote = "'We read the newsletter every morning,' she said."
+    assert clean_lines([*ARTICLE, quote]).kept_text == [*ARTICLE, quote]
+    footer = [*ARTICLE, "More Turkey News", "a daily newsletter full of things to discuss over drinks"]
+    assert clean_lines(footer).kept_text == ARTICLE
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Advertisement revenue fell 12% last year, the company said.",
+        "Read more about the plan in the report, the minister urged.",
+        "The source of the leak remains unknown, investigators said on Tuesday.",
+        "Follow us on the road to the capital, the protesters chanted as police watched.",
+        "She signed up for the marathon after her brother died, raising money for the hospital that treated him.",
+        "The court ruled that the © symbol alone does not prove ownership of a photograph taken in 2019.",
+    ],
+)
+def test_article_sentences_that_look_like_boilerplate_stay(sentence: str) -> None:
+    lines = [ARTICLE[0], sentence, ARTICLE[1]]
+    assert clean_lines(lines).kept_text == lines
+
+
+def test_rule_names_are_unique() -> None:
+    names = [rule.name for rule in LINE_RULES]
+    assert len(names) == len(set(names))
+
+
+def test_line_numbers_point_at_the_input() -> None:
+    result = clean_lines(["Intro line here.", "", "[ad_1]", "Body text continues."], first_line_no=1)
+    assert [(r.line_no, r.text) for r in result.removals] == [(3, "[ad_1]")]
+    assert result.kept == [(1, "Intro line here."), (4, "Body text continues.")]

@@ -1,0 +1,72 @@
+"""Header and trailer metadata on small inline articles."""
+
+from __future__ import annotations
+
+from transforms.articles import build_article
+from transforms.documents import Document, MetadataHints
+
+BODY = "The first paragraph of the story says what happened, and where, and when it happened."
+
+
+def _article(*lines: str, hints: MetadataHints | None = None) -> dict:
+    document = Document("inline.txt", "txt", 0, "0" * 64, list(lines), hints or MetadataHints())
+    return build_article(document).article
+
+
+def test_title_date_and_byline_lines_leave_the_body() -> None:
+    article = _article(
+        "Storm Hits Coast", "By Jane Doe and John Roe", "Updated: 12 May 2024 08:00 BST", BODY, BODY
+    )
+    assert article["title"] == "Storm Hits Coast"
+    assert article["byline"] == "Jane Doe and John Roe"
+    assert article["published_at"].isoformat() == "2024-05-12T07:00:00"
+    assert article["published_tz"] == "BST"
+    assert article["body"] == f"{BODY}\n{BODY}"
+
+
+def test_dateline_with_agency_becomes_metadata() -> None:
+    article = _article(f"YEREVAN, Armenia (AP) — {BODY}", BODY)
+    assert article["dateline"] == "YEREVAN, Armenia"
+    assert article["wire_agencies"] == ["AP"]
+    assert article["body"].startswith("The first paragraph")
+
+
+def test_caps_dateline_with_reuters() -> None:
+    article = _article(f"MOSCOW (Reuters) - {BODY}", BODY)
+    assert (article["dateline"], article["wire_agencies"]) == ("MOSCOW", ["Reuters"])
+
+
+def test_a_sentence_is_not_a_title_and_a_body_date_is_not_published() -> None:
+    article = _article("The army attacked on September 20, 2023, officials said.", BODY)
+    assert article["title"] is None
+    assert article["published_at"] is None
+
+
+def test_agency_mentioned_in_prose_is_not_a_wire_credit() -> None:
+    article = _article(
+        BODY, "An AFP journalist reported clashes, and officials told The Associated Press more."
+    )
+    assert article["wire_agencies"] == []
+
+
+def test_container_hints_win_over_the_text() -> None:
+    hints = MetadataHints(
+        title="Given Title", published_raw="2024-02-01T10:00:00Z", outlet="Example News", language="fr-FR"
+    )
+    article = _article("Given Title", BODY, BODY, hints=hints)
+    assert article["title"] == "Given Title"
+    assert article["published_at"].isoformat() == "2024-02-01T10:00:00"
+    assert (article["outlet"], article["language"]) == ("Example News", "fr")
+    assert article["body"] == f"{BODY}\n{BODY}"
+
+
+def test_outlet_from_copyright_and_source_trailers() -> None:
+    assert _article(BODY, BODY, "© 2023 Example Media. All rights reserved.")["outlet"] == "Example Media"
+    assert _article(BODY, BODY, "Source: Daily Example")["outlet"] == "Daily Example"
+
+
+def test_article_id_is_derived_from_the_cleaned_body_only() -> None:
+    plain = _article(BODY, BODY)
+    dressed = _article("Some Headline", "Wed, 29 Nov 2023", BODY, "[ad_1]", BODY, "source site")
+    assert plain["article_id"] == dressed["article_id"]
+    assert len(plain["article_id"]) == 16 and plain["content_sha256"].startswith(plain["article_id"])

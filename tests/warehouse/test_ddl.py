@@ -1,0 +1,64 @@
+"""DuckDB tables carry exactly the declared Arrow schemas, documented with COMMENT ON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms.schemas import TABLES
+from warehouse.ddl import duckdb_type
+from warehouse.layout import WarehouseLayout
+from warehouse.store import connect, insert_rows
+
+
+def test_tables_match_declared_schemas(tmp_path: Path) -> None:
+    with connect(WarehouseLayout(tmp_path)) as connection:
+        for name, schema in TABLES.items():
+            described = connection.execute(f'DESCRIBE "{name}"').fetchall()
+            assert [(row[0], row[1], row[2]) for row in described] == [
+                (field.name, duckdb_type(field.type), "YES" if field.nullable else "NO") for field in schema
+            ]
+            arrow = connection.execute(f'SELECT * FROM "{name}" LIMIT 0').arrow()
+            assert [(f.name, f.type) for f in arrow.schema] == [(f.name, f.type) for f in schema]
+
+
+def test_every_table_and_column_is_documented(tmp_path: Path) -> None:
+    with connect(WarehouseLayout(tmp_path)) as connection:
+        undocumented = connection.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE internal = false "
+            "AND table_name IN (SELECT table_name FROM duckdb_tables()) AND (comment IS NULL OR comment = '')"
+        ).fetchall()
+        assert undocumented == []
+        tables = connection.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall()
+        assert {name for name, comment in tables if comment} == set(TABLES)
+
+
+def test_schema_upgrade_adds_missing_columns(tmp_path: Path) -> None:
+    layout = WarehouseLayout(tmp_path)
+    with duckdb.connect(str(layout.database)) as connection:
+        connection.execute("CREATE TABLE quarantine (run_id VARCHAR NOT NULL, source_path VARCHAR NOT NULL)")
+    with connect(layout) as connection:
+        columns = [row[0] for row in connection.execute("DESCRIBE quarantine").fetchall()]
+    assert columns == [field.name for field in TABLES["quarantine"]]
+
+
+def test_insert_rows_keeps_sql_out_of_values(tmp_path: Path) -> None:
+    hostile = "'); DROP TABLE articles; --"
+    with connect(WarehouseLayout(tmp_path)) as connection:
+        insert_rows(
+            connection,
+            "quarantine",
+            [
+                {
+                    "run_id": "r",
+                    "source_path": hostile,
+                    "stage": "read",
+                    "reason": hostile,
+                    "quarantined_at": pa.scalar(0, pa.timestamp("us")).as_py(),
+                }
+            ],
+        )
+        assert connection.execute("SELECT source_path FROM quarantine").fetchone()[0] == hostile
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0

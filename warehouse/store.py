@@ -1,0 +1,207 @@
+"""DuckDB: schema, views, and the one transaction that loads a run.
+
+A run's rows reach DuckDB only from staged Parquet (``read_parquet``), inside a single transaction together with
+its ``pipeline_runs`` and ``dq_results`` rows. Parquet is published after the commit; staging left by a killed run
+is rolled forward (its run committed) or discarded (it did not) by the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from transforms.schemas import TABLES
+from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, quote
+from warehouse.layout import WarehouseLayout
+from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
+
+SQL_FOLDER = Path(__file__).parent / "sql"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What the load transaction wrote."""
+
+    articles_loaded: int
+    duplicates_skipped: int
+    removals_loaded: int
+    quarantined: int
+
+
+def connect(layout: WarehouseLayout, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse's DuckDB file (created with its schema when writable)."""
+    if read_only:
+        if not layout.database.exists():
+            raise FileNotFoundError(f"no warehouse at {layout.database}: run `newsetl run` first")
+        return duckdb.connect(str(layout.database), read_only=True)
+    layout.root.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(layout.database))
+    ensure_schema(connection)
+    return connection
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and columns, document them, and (re)create the views in ``warehouse/sql``."""
+    connection.execute("BEGIN")
+    for name, schema in TABLES.items():
+        connection.execute(create_table_sql(name, schema))
+        present = {row[0] for row in connection.execute(f"DESCRIBE {quote(name)}").fetchall()}
+        for field in schema:
+            if field.name not in present:
+                connection.execute(
+                    f"ALTER TABLE {quote(name)} ADD COLUMN {quote(field.name)} {duckdb_type(field.type)}"
+                )
+        for statement in comment_sql(name, schema):
+            connection.execute(statement)
+    for script in sql_scripts():
+        connection.execute(script)
+    connection.execute("COMMIT")
+
+
+def sql_scripts() -> list[str]:
+    """The view and macro definitions shipped in ``warehouse/sql/*.sql``, in file-name order."""
+    return [path.read_text(encoding="utf-8") for path in sorted(SQL_FOLDER.glob("*.sql"))]
+
+
+def recover_staging(
+    layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, current_run: str
+) -> list[str]:
+    """Finish or discard staging left by runs that died: publish committed ones, delete the rest."""
+    handled = []
+    for run_id in staged_runs(layout):
+        if run_id == current_run:
+            continue
+        committed = connection.execute(
+            "SELECT count(*) FROM pipeline_runs WHERE run_id = ? AND status = 'loaded'", [run_id]
+        ).fetchone()[0]
+        (publish_run if committed else discard_run)(layout, run_id)
+        handled.append(run_id)
+    return handled
+
+
+def recent_row_counts(connection: duckdb.DuckDBPyConnection, limit: int) -> list[int]:
+    """Rows loaded by the most recent loaded runs, newest first."""
+    rows = connection.execute(
+        "SELECT articles_loaded FROM pipeline_runs WHERE status = 'loaded' AND articles_loaded > 0 "
+        "ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def load_run(
+    layout: WarehouseLayout,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_row: dict,
+    dq_rows: list[dict],
+) -> LoadResult:
+    """Load a run's staged Parquet in one transaction, then publish the Parquet.
+
+    Articles already in the warehouse, or repeated within the run, are skipped (counted, not loaded). Their
+    removal rows are skipped with them. ``run_row`` is completed with the counts and written in the same
+    transaction, so ``pipeline_runs`` never claims rows that are not there.
+    """
+    articles = staged_files(layout, run_id, "articles")
+    removals = staged_files(layout, run_id, "boilerplate_removals")
+    quarantine = staged_files(layout, run_id, "quarantine")
+    connection.execute("BEGIN")
+    try:
+        staged_count = _stage_view(connection, "staged_articles", articles, "articles")
+        connection.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE new_articles AS
+            SELECT * FROM staged_articles
+            WHERE article_id NOT IN (SELECT article_id FROM articles)
+            QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY source_path, source_record) = 1
+            """
+        )
+        loaded = connection.execute("SELECT count(*) FROM new_articles").fetchone()[0]
+        connection.execute("INSERT INTO articles SELECT * FROM new_articles")
+        _stage_view(connection, "staged_removals", removals, "boilerplate_removals")
+        removals_loaded = connection.execute(
+            """
+            INSERT INTO boilerplate_removals
+            SELECT r.* FROM staged_removals r
+            SEMI JOIN new_articles a
+              ON r.article_id = a.article_id AND r.source_path = a.source_path
+             AND r.source_record IS NOT DISTINCT FROM a.source_record
+            """
+        ).fetchone()[0]
+        quarantined = _stage_view(connection, "staged_quarantine", quarantine, "quarantine")
+        connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
+        duplicates = staged_count - loaded
+        run_row = dict(run_row, articles_loaded=loaded, skipped=run_row["skipped"] + duplicates)
+        insert_rows(connection, "dq_results", dq_rows)
+        insert_rows(connection, "pipeline_runs", [run_row])
+        if duplicates:
+            _rewrite_staged(layout, connection, run_id)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    publish_run(layout, run_id)
+    return LoadResult(loaded, duplicates, removals_loaded, quarantined)
+
+
+def record_unloaded_run(
+    layout: WarehouseLayout,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_row: dict,
+    dq_rows: list[dict],
+) -> None:
+    """Record a blocked or failed run (and its validation results) without loading any of its data."""
+    connection.execute("BEGIN")
+    insert_rows(connection, "dq_results", dq_rows)
+    insert_rows(connection, "pipeline_runs", [run_row])
+    connection.execute("COMMIT")
+    discard_run(layout, run_id)
+
+
+def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    """Insert row dicts into a declared table through Arrow (typed by the schema, never by string formatting)."""
+    if not rows:
+        return
+    data = pa.Table.from_pylist(rows, schema=TABLES[table])
+    connection.register("rows_to_insert", data)
+    try:
+        connection.execute(f"INSERT INTO {quote(table)} SELECT * FROM rows_to_insert")
+    finally:
+        connection.unregister("rows_to_insert")
+
+
+def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[Path], table: str) -> int:
+    """A temp view over staged Parquet files (empty, with the table's columns, when there are none)."""
+    if files:
+        paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{paths}])")
+    else:
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {quote(table)} LIMIT 0")
+    return connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+
+
+def _rewrite_staged(layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Replace the staged articles and removals with exactly the rows loaded, so Parquet equals DuckDB."""
+    queries = {
+        "articles": "SELECT * FROM new_articles",
+        "boilerplate_removals": "SELECT * FROM boilerplate_removals WHERE run_id = ?",
+    }
+    for table, query in queries.items():
+        folder = layout.staged_table(run_id, table)
+        reader = connection.execute(query, [run_id] if "?" in query else []).fetch_record_batch()
+        for old in staged_files(layout, run_id, table):
+            old.unlink()
+        batches = [batch for batch in reader if batch.num_rows]
+        if not batches:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        with pq.ParquetWriter(
+            folder / "part-loaded.parquet", TABLES[table], compression=COMPRESSION
+        ) as writer:
+            for batch in batches:
+                writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
