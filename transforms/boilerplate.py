@@ -81,7 +81,11 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _MARKER = r"\[/?(?:ad|ads|advert|advertisement|embed|sponsored)(?:[_ -]?\d+)?\]"
 _DASH = r"(?:—|–|-{1,2})"
 
-AD_MARKER_SPAN = SpanRule("ad_marker", _rx(r"\s*" + _MARKER + r"\s*"))
+AD_MARKER_SPAN = SpanRule("ad_marker", _rx(r"\s*(?:\[embed\]\S*?\[/embed\]|" + _MARKER + r")\s*"))
+RIGHTS_RESERVED = (
+    r"all rights reserved|tous droits réservés|todos los derechos reservados|alle rechte vorbehalten"
+    r"|tutti i diritti riservati|todos os direitos reservados"
+)
 
 LINE_RULES: tuple[LineRule, ...] = (
     # Ads and embeds.
@@ -168,7 +172,9 @@ LINE_RULES: tuple[LineRule, ...] = (
         30,
     ),
     # Copyright and rights lines.
-    LineRule("copyright", _rx(r"^(?:©|\(c\)|copyright\b)|\ball rights reserved\.?$"), 25),
+    LineRule("copyright", _rx(r"^(?:©|\(c\)|copyright\b)|\b(?:" + RIGHTS_RESERVED + r")\b"), 25),
+    # A paragraph that is nothing but a link is an embed or a share target, never a sentence.
+    LineRule("bare_url", _rx(r"^(?:https?://|www\.)\S+$"), 1),
     # Credit lines: they become metadata (wire agencies, outlet) and leave the body.
     LineRule(
         "credit_line",

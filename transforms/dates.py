@@ -12,16 +12,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
-    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
-    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}  # fmt: skip
+# Month names as news sites print them, in the languages newsetl meets most: English, French, German, Spanish,
+# Italian and Portuguese. Abbreviations are matched without their trailing period.
+_MONTH_NAMES = {
+    1: "jan january janvier janv januar jän enero ene gennaio genn gen janeiro",
+    2: "feb february février fevrier févr fevr februar febrero febr febbraio fevereiro fev",
+    3: "mar march mars märz maerz marzo março marco mrz",
+    4: "apr april avril avr abril aprile",
+    5: "may mai mayo maggio maio mag",
+    6: "jun june juin juni junio giugno junho giu",
+    7: "jul july juillet juil juli julio luglio julho lug",
+    8: "aug august août aout agosto ago",
+    9: "sep sept september septembre septiembre setiembre settembre setembro set",
+    10: "oct october octobre oktober octubre ottobre outubro okt ott out",
+    11: "nov november novembre noviembre novembro",
+    12: "dec december décembre decembre déc dezember diciembre dicembre dezembro dez dic",
+}
+MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
 
-# Offsets in minutes of the zone abbreviations news sites print; ambiguous ones (IST, CST-China) are left out on
-# purpose: an unknown zone keeps the wall time and records the abbreviation.
+# Offsets in minutes of the zone abbreviations news sites print. Ambiguous ones (IST, CST-China) are left out on
+# purpose: any other capitalised abbreviation is kept as written in published_tz, with the wall time unconverted.
 ZONE_OFFSETS = {
-    "UTC": 0, "GMT": 0, "Z": 0, "BST": 60, "IST_IE": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "Z": 0, "UTC": 0, "GMT": 0, "BST": 60, "WET": 0, "WEST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
     "MSK": 180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480,
     "PDT": -420, "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660, "HKT": 480, "SGT": 480, "AMT": 240,
 }  # fmt: skip
@@ -38,13 +50,18 @@ class ParsedDate:
     format: str
 
 
-_MONTH = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|urday|sday)?\.?,?\s+)?"
+_MONTH = r"(?P<month>[^\W\d_]{3,10})\.?"
+# A weekday (any language) before the date: "Wed,", "Tuesday", "mardi", "Dienstag,".
+_WEEKDAY = r"(?:[^\W\d_]{3,12}\.?,?\s+)?"
 _TIME = (
-    r"(?:\s*(?:,|at|-|–|\||T)?\s*(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
-    r"\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
+    r"(?:\s*(?:,|at|à|a las|alle|às|um|-|–|\||T)?\s*(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})"
+    r"(?::(?P<second>\d{2})(?:\.\d+)?)?\s*(?:uhr|hrs|h)?\s*(?P<ampm>[ap]\.?\s?m\.?)?)?"
 )
-_ZONE = r"(?:\s*\(?(?P<zone>Z|UTC|GMT|[A-Z]{2,4}T|[A-Z]{3,4}|(?:UTC|GMT)?\s?[+-]\d{1,2}(?::?\d{2})?)\)?)?"
+_ZONE = (
+    r"(?:\s*\(?(?P<zone>(?-i:Z|"
+    + "|".join(sorted(ZONE_OFFSETS, key=len, reverse=True))
+    + r"|[A-Z]{2,5})|(?:UTC|GMT)?\s?[+-]\d{1,2}(?::?\d{2})?)\)?)?"
+)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -56,15 +73,14 @@ ISO = _compile(
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?"
     r"(?P<zone>Z|[+-]\d{2}:?\d{2})?)?"
 )
-RFC2822 = _compile(_WEEKDAY + r"(?P<day>\d{1,2})\s+" + _MONTH + r"\s+(?P<year>\d{4})" + _TIME + _ZONE)
 MONTH_DAY_YEAR = _compile(
     _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME + _ZONE
 )
 DAY_MONTH_YEAR = _compile(
     _WEEKDAY
-    + r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?"
+    + r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:of\s+|de\s+)?"
     + _MONTH
-    + r",?\s+(?P<year>\d{4})"
+    + r",?\s+(?:de\s+)?(?P<year>\d{4})"
     + _TIME
     + _ZONE
 )
@@ -86,13 +102,12 @@ def _numeric_day_month(match: re.Match[str]) -> tuple[int, int] | None:
 
 def _named_day_month(match: re.Match[str]) -> tuple[int, int] | None:
     month = match["month"]
-    number = int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]
-    return int(match["day"]), number
+    number = int(month) if month.isdigit() else MONTHS.get(month.lower().rstrip("."))
+    return None if number is None else (int(match["day"]), number)
 
 
 DATE_FORMATS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], tuple[int, int] | None]], ...] = (
     ("iso", ISO, _named_day_month),
-    ("rfc2822", RFC2822, _named_day_month),
     ("month_day_year", MONTH_DAY_YEAR, _named_day_month),
     ("day_month_year", DAY_MONTH_YEAR, _named_day_month),
     ("numeric", NUMERIC, _numeric_day_month),

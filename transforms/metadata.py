@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from transforms.agencies import find_agencies
-from transforms.boilerplate import Removal
-from transforms.dates import ParsedDate, parse_date
+from transforms.boilerplate import RIGHTS_RESERVED, Removal
+from transforms.dates import MONTHS, ParsedDate, parse_date
 
 HEADER_SCAN_LINES = 5
 MAX_TITLE_WORDS = 30
@@ -21,7 +21,8 @@ MAX_TITLE_CHARS = 300
 
 _DATE_LABEL = re.compile(
     r"^(?:(?P<label>as of|last updated|updated(?: on| at)?|published(?: on| at)?|first published(?: on)?|posted(?: on| at)?"
-    r"|date(?:d)?)\s*:?\s+)",
+    r"|date(?:d)?|publié le|mis à jour le|veröffentlicht am|aktualisiert am|stand|publicado el|actualizado el"
+    r"|publicado em|atualizado em|pubblicato il|aggiornato il)\s*:?\s+)",
     re.IGNORECASE,
 )
 _DATE_PART_SEPARATOR = re.compile(r"\s+(?:\||·|•|/|—|–)\s+")
@@ -41,6 +42,9 @@ BYLINE = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.;:,]['\"”’)\]]*$")
 
+_COPYRIGHT_NOISE = re.compile(
+    r"©|\(c\)|\bcopyright\b|\b\d{4}(?:\s*[-–]\s*\d{4})?\b|\b(?:" + RIGHTS_RESERVED + r")\b\.?", re.IGNORECASE
+)
 OUTLET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "originally_published",
@@ -51,14 +55,6 @@ OUTLET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("source_trailer", re.compile(r"^sources?\s*:\s*(?P<outlet>.+?)\.?$", re.IGNORECASE)),
-    (
-        "copyright",
-        re.compile(
-            r"^(?:©|\(c\)|copyright)?\s*(?:©|\(c\))?\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*)?(?P<outlet>[^.©]+?)"
-            r"(?:,?\s*\d{4})?\.?(?:\s*all rights reserved\.?)?$",
-            re.IGNORECASE,
-        ),
-    ),
     ("credit_line", re.compile(r"^\((?P<outlet>[^()]+?)\s+with\s+[^()]+\)$", re.IGNORECASE)),
 )
 
@@ -136,6 +132,8 @@ def _take_header_line(
             return "header_date", rest
     if last:
         return None
+    if _is_undated_header(line):
+        return "header_date", ""
     if header.byline is None:
         match = BYLINE.match(line)
         if match and len(line.split()) <= 14:
@@ -178,6 +176,23 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
     return None
 
 
+_DATEISH = re.compile(
+    r"^(?:[^\W\d_]{3,12}\.?,?\s+)?(?:\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?|\d{1,2}\.?\s+(?:de\s+)?(?P<month_after>[^\W\d_]{3,10})\.?"
+    r"|(?P<month_before>[^\W\d_]{3,10})\.?\s+\d{1,2}(?:st|nd|rd|th)?)"
+    r"(?:,?\s+(?:at\s+|à\s+)?\d{1,2}[:.h]\d{2}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{2,5})?)?$"
+)
+
+
+def _is_undated_header(line: str) -> bool:
+    """A header line that states a date we refuse to read (no year, day/month ambiguous): it is not article text."""
+    label = _DATE_LABEL.match(line)
+    match = _DATEISH.match(line[label.end() :] if label else line)
+    if match is None:
+        return False
+    month = match["month_after"] or match["month_before"]
+    return month is None or month.lower() in MONTHS
+
+
 def _with_raw(parsed: ParsedDate, raw: str) -> ParsedDate:
     return ParsedDate(parsed.value, parsed.precision, parsed.tz, raw.strip(), parsed.format)
 
@@ -218,14 +233,19 @@ def outlet_from_removals(removals: list[Removal]) -> str | None:
     for rule, pattern in OUTLET_PATTERNS:
         for text in by_rule.get(rule, []):
             match = pattern.search(text)
-            if match:
-                outlet = _clean_outlet(match["outlet"])
+            outlet = _clean_outlet(match["outlet"]) if match else None
+            if outlet:
+                return outlet
+        if rule == "source_trailer":
+            for text in by_rule.get("copyright", []):
+                outlet = _clean_outlet(_COPYRIGHT_NOISE.sub(" ", text))
                 if outlet:
                     return outlet
     return None
 
 
 def _clean_outlet(text: str) -> str | None:
+    text = re.sub(r"^(?:[.,;:|\-–—]|\s)+|(?:[.,;:|\-–—]|\s)+$", "", text)
     outlet = re.sub(r"\s+", " ", text).strip(" .,;:-–—()")
     outlet = re.sub(r"^(?:the website of|the website|website)\s+", "", outlet, flags=re.IGNORECASE)
     if not outlet or len(outlet.split()) > 6 or outlet.lower() in {"site", "source", "all rights reserved"}:
