@@ -141,6 +141,39 @@ def query(
     console.print(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
 
 
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Option(help="Gold set folder (case/input.* + case/expected.json).")] = Path(
+        "tests/gold"
+    ),
+    compare: Annotated[bool, typer.Option(help="Also score trafilatura on the same inputs.")] = True,
+    show_misses: Annotated[
+        bool, typer.Option("--misses", help="List every line or field newsetl got wrong.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Measure cleaning and metadata accuracy on a labeled gold set, next to trafilatura."""
+    from flows.evaluate import evaluate_gold, gold_report_rows
+
+    if not gold.is_dir():
+        error_console.print(f"newsetl: no gold set at {gold}")
+        raise typer.Exit(1)
+    scores = evaluate_gold(gold, compare=compare)
+    if as_json:
+        typer.echo(json.dumps([score.as_dict() for score in scores]))
+        return
+    table = Table(title=f"gold set {gold} ({scores[0].cases} articles)")
+    table.add_column("metric")
+    for score in scores:
+        table.add_column(score.system, justify="right")
+    for metric, figures in gold_report_rows(scores):
+        table.add_row(metric, *figures)
+    console.print(table)
+    if show_misses:
+        for miss in scores[0].misses:
+            console.print(f"  {miss}")
+
+
 def _cell(value: object, max_width: int) -> str:
     text = "NULL" if value is None else str(value)
     return text if len(text) <= max_width else text[: max_width - 1] + "…"

@@ -101,3 +101,22 @@ def test_line_numbers_point_at_the_input() -> None:
     result = clean_lines(["Intro line here.", "", "[ad_1]", "Body text continues."], first_line_no=1)
     assert [(r.line_no, r.text) for r in result.removals] == [(3, "[ad_1]")]
     assert result.kept == [(1, "Intro line here."), (4, "Body text continues.")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© 2024 Diario del Tajo. Todos los derechos reservados.",
+        "Tous droits réservés – L'Écho du Littoral",
+        "Alle Rechte vorbehalten.",
+        "https://twitter.com/example/status/1769912345678901234",
+    ],
+)
+def test_rights_lines_in_other_languages_and_bare_links_go(line: str) -> None:
+    assert clean_lines([ARTICLE[0], line, ARTICLE[1]]).kept_text == ARTICLE
+
+
+def test_inline_embed_is_removed_with_its_target() -> None:
+    result = clean_lines([ARTICLE[0], "[embed]https://www.youtube.com/watch?v=abc[/embed]", ARTICLE[1]])
+    assert result.kept_text == ARTICLE
+    assert [r.text for r in result.removals] == ["[embed]https://www.youtube.com/watch?v=abc[/embed]"]

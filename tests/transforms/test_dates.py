@@ -49,3 +49,27 @@ def test_format(text: str, value: datetime, precision: str, tz: str | None) -> N
 )
 def test_refuses_what_is_not_a_full_unambiguous_date(text: str) -> None:
     assert parse_date(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "precision"),
+    [
+        ("4 juin 2024 à 8h15", datetime(2024, 6, 4, 8, 15), "minute"),
+        ("4. Juni 2024, 14.05 Uhr", datetime(2024, 6, 4, 14, 5), "minute"),
+        ("4 de junio de 2024", datetime(2024, 6, 4), "day"),
+        ("martedì 4 giugno 2024", datetime(2024, 6, 4), "day"),
+        ("4 de junho de 2024 às 10h30", datetime(2024, 6, 4, 10, 30), "minute"),
+    ],
+)
+def test_month_names_in_other_languages(text: str, value: datetime, precision: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None and (parsed.value, parsed.precision) == (value, precision)
+
+
+def test_unknown_zone_abbreviation_keeps_wall_time_and_says_so() -> None:
+    parsed = parse_date("21 September 2023 14:05 IST")
+    assert (parsed.value, parsed.tz) == (datetime(2023, 9, 21, 14, 5), "IST")
+
+
+def test_a_word_is_not_a_month() -> None:
+    assert parse_date("Flood 21, 2023") is None

@@ -70,3 +70,27 @@ def test_article_id_is_derived_from_the_cleaned_body_only() -> None:
     dressed = _article("Some Headline", "Wed, 29 Nov 2023", BODY, "[ad_1]", BODY, "source site")
     assert plain["article_id"] == dressed["article_id"]
     assert len(plain["article_id"]) == 16 and plain["content_sha256"].startswith(plain["article_id"])
+
+
+def test_a_header_date_we_refuse_to_read_still_leaves_the_body() -> None:
+    for line in ("03/04/2024", "Updated: 14 March 09:30"):
+        article = _article("Water Main Bursts", line, "By Grace Holloway", BODY, BODY)
+        assert article["published_at"] is None
+        assert article["byline"] == "Grace Holloway"
+        assert article["body"] == f"{BODY}\n{BODY}"
+
+
+def test_french_label_and_title_case_dateline() -> None:
+    phrase = (
+        "Le grand port maritime a annoncé mardi un plan de rénovation des quais, selon la direction du port."
+    )
+    article = _article("Publié le 4 juin 2024 à 8h15", f"Marseille (AFP) - {phrase}", phrase)
+    assert article["published_at"].isoformat() == "2024-06-04T08:15:00"
+    assert (article["dateline"], article["wire_agencies"]) == ("Marseille", ["AFP"])
+
+
+def test_outlet_from_a_rights_line_in_another_language() -> None:
+    assert (
+        _article(BODY, BODY, "© 2024 Diario del Tajo. Todos los derechos reservados.")["outlet"]
+        == "Diario del Tajo"
+    )

@@ -1,0 +1,58 @@
+"""Readers: JSON Lines records, container metadata, and rejections with reasons."""
+
+from __future__ import annotations
+
+import json
+
+from transforms.documents import Document, Rejection, parse_source
+
+TEXT = "A first paragraph of the story.\nA second paragraph of the story."
+
+
+def test_jsonl_malformed_line_is_rejected_and_good_lines_load() -> None:
+    lines = [
+        json.dumps({"text": TEXT, "title": "One", "published": "2024-01-02", "url": "https://example.org/1"}),
+        '{"text": "broken',
+        json.dumps(
+            {
+                "html": "<html><body><article><p>"
+                + "Paragraph text here. " * 20
+                + "</p></article></body></html>"
+            }
+        ),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"url": "https://example.org/no-text"}),
+    ]
+    items = parse_source("feed.jsonl", "\n".join(lines).encode())
+    assert [type(item).__name__ for item in items] == [
+        "Document",
+        "Rejection",
+        "Document",
+        "Rejection",
+        "Rejection",
+    ]
+    first, broken, html, not_object, no_text = items
+    assert first.lines == TEXT.splitlines() and first.source_record == 1
+    assert (first.hints.title, first.hints.published_raw, first.hints.url) == (
+        "One",
+        "2024-01-02",
+        "https://example.org/1",
+    )
+    assert (broken.reason, broken.source_record) == ("malformed_json", 2) and "line 2" in broken.detail
+    assert html.source_format == "jsonl" and html.lines[0].startswith("Paragraph text here.")
+    assert not_object.reason == "not_an_object" and no_text.reason == "missing_text"
+
+
+def test_json_array_file() -> None:
+    items = parse_source("feed.json", json.dumps([{"text": TEXT}, {"text": TEXT + " More."}]).encode())
+    assert all(isinstance(item, Document) for item in items) and len(items) == 2
+
+
+def test_unsupported_extension_is_rejected() -> None:
+    [item] = parse_source("photo.png", b"\x89PNG")
+    assert isinstance(item, Rejection) and item.reason == "unsupported_format"
+
+
+def test_utf16_text_file_reads() -> None:
+    [item] = parse_source("a.txt", TEXT.encode("utf-16"))
+    assert isinstance(item, Document) and item.lines == TEXT.splitlines()
