@@ -32,7 +32,7 @@ SAMPLE_CHARS = 200
 
 @dataclass(frozen=True, slots=True)
 class ExpectationOutcome:
-    """One expectation's result, flattened for the ``dq_results`` table."""
+    """One expectation's result, flattened for the ``dq_expectation_results`` table."""
 
     suite: str
     expectation: str
@@ -46,11 +46,22 @@ class ExpectationOutcome:
     sample: list
     failed_rows: list[int] = field(default_factory=list)
 
-    def observed_json(self) -> str:
-        """What was observed, as JSON text: the observed value, or the unexpected count and a sample."""
-        payload = {"observed_value": self.observed_value} if self.observed_value is not None else {}
-        payload.update(unexpected_count=self.unexpected_count, sample=self.sample)
-        return json.dumps(payload, default=_json_default, ensure_ascii=False)
+    def as_row(self) -> dict:
+        """The columns of ``dq_expectation_results`` this outcome fills."""
+        observed = None
+        if self.observed_value is not None:
+            observed = json.dumps(self.observed_value, default=_json_default, ensure_ascii=False)
+        return {
+            "suite": self.suite,
+            "expectation_type": self.expectation,
+            "column": self.column,
+            "kwargs": json.dumps(self.kwargs, default=_json_default, ensure_ascii=False, sort_keys=True),
+            "success": self.success,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_percent": self.unexpected_percent,
+            "observed_value": observed,
+            "sample_unexpected": [str(value) for value in self.sample],
+        }
 
 
 @dataclass(frozen=True, slots=True)

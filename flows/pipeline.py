@@ -13,6 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from expectations.articles import BATCH_SUITE, ROW_SUITE
 from expectations.gate import ExpectationOutcome, check_batch, check_rows
 from expectations.thresholds import Thresholds
 from flows import settings as _settings  # noqa: F401  (sets the no-telemetry environment before prefect loads)
@@ -42,6 +43,7 @@ class BatchOutcome:
     skipped: int = 0
     removals: int = 0
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    dq_rows: dict[str, list[dict]] = field(default_factory=dict)
     blocked_reason: str | None = None
 
 
@@ -131,12 +133,18 @@ def process_batch(
         skipped=len(duplicates),
         removals=removals.num_rows,
         outcomes=rows.outcomes + verdict.outcomes,
+        dq_rows=_dq_rows(
+            run_id,
+            part,
+            rows.outcomes + verdict.outcomes,
+            {ROW_SUITE: batch.articles.num_rows, BATCH_SUITE: passed.num_rows},
+        ),
         blocked_reason=verdict.blocked_reason,
     )
 
 
 @task(name="load-warehouse")
-def load_warehouse(warehouse: str, run_id: str, run_row: dict, dq_rows: list[dict]) -> dict:
+def load_warehouse(warehouse: str, run_id: str, run_row: dict, dq_rows: dict[str, list[dict]]) -> dict:
     """Load the run's staged Parquet into DuckDB in one transaction and publish the Parquet."""
     layout = WarehouseLayout(Path(warehouse))
     with connect(layout) as connection:
@@ -192,6 +200,7 @@ def _run(
         "inputs": inputs,
     }
     outcomes: list[ExpectationOutcome] = []
+    dq_rows: dict[str, list[dict]] = {"dq_validations": [], "dq_expectation_results": []}
     try:
         discovery = discover_inputs(inputs)
         if discovery.rejections:
@@ -208,6 +217,8 @@ def _run(
             outcome = process_batch(paths, run_id, part, str(layout.root), thresholds, history)
             _add(totals, outcome)
             outcomes.extend(outcome.outcomes)
+            for table, rows in outcome.dq_rows.items():
+                dq_rows[table].extend(rows)
             if outcome.blocked_reason:
                 blocked.append(f"batch {part}: {outcome.blocked_reason}")
         run_row.update(
@@ -218,7 +229,6 @@ def _run(
             boilerplate_removed=totals.removals,
             validation_success=not blocked,
         )
-        dq_rows = _dq_rows(run_id, outcomes)
         if blocked:
             reason = "data-quality gate blocked the load: " + "; ".join(blocked)
             run_row.update(status="blocked", finished_at=utc_now(), reason=reason, quarantined=0)
@@ -234,7 +244,7 @@ def _run(
     except Exception as error:
         run_row.update(status="failed", finished_at=utc_now(), reason=f"{type(error).__name__}: {error}")
         with connect(layout) as connection:
-            record_unloaded_run(layout, connection, run_id, run_row, _dq_rows(run_id, outcomes))
+            record_unloaded_run(layout, connection, run_id, run_row, dq_rows)
         raise
 
 
@@ -246,20 +256,33 @@ def _add(totals: BatchOutcome, outcome: BatchOutcome) -> None:
     totals.removals += outcome.removals
 
 
-def _dq_rows(run_id: str, outcomes: list[ExpectationOutcome]) -> list[dict]:
+def _dq_rows(
+    run_id: str, part: int, outcomes: list[ExpectationOutcome], rows_validated: dict[str, int]
+) -> dict:
+    """The ``dq_validations`` and ``dq_expectation_results`` rows of one batch's validations."""
     validated_at = utc_now()
-    return [
-        {
-            "run_id": run_id,
-            "suite": outcome.suite,
-            "expectation": outcome.expectation,
-            "column_name": outcome.column,
-            "success": outcome.success,
-            "observed": outcome.observed_json(),
-            "validated_at": validated_at,
-        }
+    validations = []
+    for suite in dict.fromkeys(outcome.suite for outcome in outcomes):
+        results = [outcome for outcome in outcomes if outcome.suite == suite]
+        passed = sum(outcome.success for outcome in results)
+        validations.append(
+            {
+                "run_id": run_id,
+                "batch_part": part,
+                "suite": suite,
+                "success": passed == len(results),
+                "evaluated": len(results),
+                "successful": passed,
+                "unsuccessful": len(results) - passed,
+                "rows_validated": rows_validated.get(suite, 0),
+                "validated_at": validated_at,
+            }
+        )
+    results = [
+        dict(outcome.as_row(), run_id=run_id, batch_part=part, validated_at=validated_at)
         for outcome in outcomes
     ]
+    return {"dq_validations": validations, "dq_expectation_results": results}
 
 
 def _summary(

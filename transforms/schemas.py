@@ -98,20 +98,61 @@ PIPELINE_RUNS = _schema(
     _field("inputs", pa.list_(pa.string()), "Input paths the run was given."),
 )
 
-DQ_RESULTS = _schema(
-    "Result of every expectation of every validation run by the data-quality gate.",
-    _field("run_id", pa.string(), "Run the validation belongs to.", nullable=False),
+DQ_VALIDATIONS = _schema(
+    "One row per Great Expectations validation: a suite run on one batch of one pipeline run.",
+    _field("run_id", pa.string(), "Pipeline run the validation belongs to.", nullable=False),
+    _field(
+        "batch_part",
+        pa.int32(),
+        "Batch number within the run (tasks validate one batch each).",
+        nullable=False,
+    ),
+    _field("suite", pa.string(), "Expectation suite name (articles.rows or articles.batch).", nullable=False),
+    _field("success", pa.bool_(), "Whether every expectation of the suite passed.", nullable=False),
+    _field("evaluated", pa.int32(), "Expectations evaluated.", nullable=False),
+    _field("successful", pa.int32(), "Expectations that passed.", nullable=False),
+    _field("unsuccessful", pa.int32(), "Expectations that failed.", nullable=False),
+    _field("rows_validated", pa.int64(), "Rows in the validated batch.", nullable=False),
+    _field("validated_at", TIMESTAMP, "When the validation ran (UTC).", nullable=False),
+)
+
+DQ_EXPECTATION_RESULTS = _schema(
+    "One row per expectation per validation, with what was observed.",
+    _field("run_id", pa.string(), "Pipeline run the validation belongs to.", nullable=False),
+    _field("batch_part", pa.int32(), "Batch number within the run.", nullable=False),
     _field("suite", pa.string(), "Expectation suite name.", nullable=False),
     _field(
-        "expectation",
+        "expectation_type",
         pa.string(),
         "Expectation type, e.g. expect_column_values_to_not_be_null.",
         nullable=False,
     ),
-    _field("column_name", pa.string(), "Column the expectation checks; NULL for table-level checks."),
+    _field("column", pa.string(), "Column the expectation checks; NULL for table-level checks."),
+    _field("kwargs", pa.string(), "The expectation's arguments, as JSON text.", nullable=False),
     _field("success", pa.bool_(), "Whether the expectation passed.", nullable=False),
-    _field("observed", pa.string(), "Observed value or unexpected count/sample, as JSON text."),
+    _field("unexpected_count", pa.int64(), "Rows that failed the expectation."),
+    _field("unexpected_percent", pa.float64(), "Percent of non-null rows that failed it."),
+    _field("observed_value", pa.string(), "Observed value for table-level checks, as JSON text."),
+    _field("sample_unexpected", pa.list_(pa.string()), "A few of the offending values, as text."),
     _field("validated_at", TIMESTAMP, "When the validation ran (UTC).", nullable=False),
+)
+
+INGESTED_FILES = _schema(
+    "Manifest of every input file a run looked at: what it was and what became of it.",
+    _field("path", pa.string(), "Input file path as discovered.", nullable=False),
+    _field("size", pa.int64(), "Size in bytes when read."),
+    _field("mtime", TIMESTAMP, "Modification time when read (UTC)."),
+    _field("sha256", pa.string(), "SHA-256 of the file's bytes; NULL when it could not be read."),
+    _field("run_id", pa.string(), "Run that processed this version of the file.", nullable=False),
+    _field(
+        "outcome",
+        pa.string(),
+        "loaded, quarantined, skipped (duplicate or nothing new) or mixed.",
+        nullable=False,
+    ),
+    _field("articles", pa.int32(), "Articles loaded from this file version.", nullable=False),
+    _field("detail", pa.string(), "Why: the duplicate article id, the quarantine reason, ..."),
+    _field("recorded_at", TIMESTAMP, "When the manifest row was written (UTC).", nullable=False),
 )
 
 TABLES: dict[str, pa.Schema] = {
@@ -119,7 +160,9 @@ TABLES: dict[str, pa.Schema] = {
     "boilerplate_removals": BOILERPLATE_REMOVALS,
     "quarantine": QUARANTINE,
     "pipeline_runs": PIPELINE_RUNS,
-    "dq_results": DQ_RESULTS,
+    "dq_validations": DQ_VALIDATIONS,
+    "dq_expectation_results": DQ_EXPECTATION_RESULTS,
+    "ingested_files": INGESTED_FILES,
 }
 
 

@@ -1,7 +1,7 @@
 """DuckDB: schema, views, and the one transaction that loads a run.
 
 A run's rows reach DuckDB only from staged Parquet (``read_parquet``), inside a single transaction together with
-its ``pipeline_runs`` and ``dq_results`` rows. Parquet is published after the commit; staging left by a killed run
+its ``pipeline_runs`` and validation rows. Parquet is published after the commit; staging left by a killed run
 is rolled forward (its run committed) or discarded (it did not) by the next run.
 """
 
@@ -98,7 +98,7 @@ def load_run(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
     run_row: dict,
-    dq_rows: list[dict],
+    dq_rows: dict[str, list[dict]],
 ) -> LoadResult:
     """Load a run's staged Parquet in one transaction, then publish the Parquet.
 
@@ -136,7 +136,8 @@ def load_run(
         connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
         duplicates = staged_count - loaded
         run_row = dict(run_row, articles_loaded=loaded, skipped=run_row["skipped"] + duplicates)
-        insert_rows(connection, "dq_results", dq_rows)
+        for table, rows in dq_rows.items():
+            insert_rows(connection, table, rows)
         insert_rows(connection, "pipeline_runs", [run_row])
         if duplicates:
             _rewrite_staged(layout, connection, run_id)
@@ -157,7 +158,8 @@ def record_unloaded_run(
 ) -> None:
     """Record a blocked or failed run (and its validation results) without loading any of its data."""
     connection.execute("BEGIN")
-    insert_rows(connection, "dq_results", dq_rows)
+    for table, rows in dq_rows.items():
+        insert_rows(connection, table, rows)
     insert_rows(connection, "pipeline_runs", [run_row])
     connection.execute("COMMIT")
     discard_run(layout, run_id)

@@ -49,7 +49,9 @@ def _article(**overrides) -> dict:
     ],
 )
 def test_row_expectations_quarantine_the_offending_row(overrides: dict, expectation: str) -> None:
-    table = table_from_rows([_article(), _article(**{"body": BODY + " Another sentence.", **overrides})], ARTICLES)
+    table = table_from_rows(
+        [_article(), _article(**{"body": BODY + " Another sentence.", **overrides})], ARTICLES
+    )
     check = check_rows(table, Thresholds())
     assert check.passed.num_rows == 1
     [rejection] = check.rejections
