@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -177,6 +178,15 @@ def eval_(
 def _cell(value: object, max_width: int) -> str:
     text = "NULL" if value is None else str(value)
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+# Command groups that live in their own modules register themselves here.
+for _module in ("flows.dq_cli", "flows.search_cli", "flows.bench_cli"):
+    try:
+        importlib.import_module(_module).register(app)
+    except ModuleNotFoundError as _missing:
+        if _missing.name != _module:
+            raise
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ batch of files, never one article, because a task costs milliseconds and a run m
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -45,6 +48,7 @@ class BatchOutcome:
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     dq_rows: dict[str, list[dict]] = field(default_factory=dict)
     blocked_reason: str | None = None
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -64,10 +68,26 @@ class RunSummary:
     expectations_failed: list[str]
     reason: str | None
     database: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain-data view (for JSON output and artifacts)."""
         return asdict(self)
+
+
+class StageClock:
+    """Wall-clock seconds spent per named stage (summed over repeated entries)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
 def new_run_id() -> str:
@@ -108,24 +128,29 @@ def process_batch(
     """
     layout = WarehouseLayout(Path(warehouse))
     ingested_at = utc_now()
-    batch = build_batch(paths, run_id, ingested_at)
-    rows = check_rows(batch.articles, thresholds)
+    clock = StageClock()
+    with clock("read_clean_split"):
+        batch = build_batch(paths, run_id, ingested_at)
+    with clock("validate"):
+        rows = check_rows(batch.articles, thresholds)
     passed, duplicates = drop_duplicate_articles(rows.passed)
-    verdict = check_batch(
-        passed,
-        thresholds,
-        rows_checked=batch.articles.num_rows,
-        rows_rejected=len(rows.rejections),
-        recent_row_counts=recent_counts,
-    )
+    with clock("validate"):
+        verdict = check_batch(
+            passed,
+            thresholds,
+            rows_checked=batch.articles.num_rows,
+            rows_rejected=len(rows.rejections),
+            recent_row_counts=recent_counts,
+        )
     quarantine = concat_tables(
         [batch.quarantine, rejected_rows(batch.articles, rows.rejections, run_id, ingested_at)]
     )
     removals = removals_of(passed, batch.removals)
     if verdict.success:
-        write_staged(layout, run_id, "articles", passed, f"{part:06d}")
-        write_staged(layout, run_id, "boilerplate_removals", removals, f"{part:06d}")
-        write_staged(layout, run_id, "quarantine", quarantine, f"{part:06d}")
+        with clock("parquet"):
+            write_staged(layout, run_id, "articles", passed, f"{part:06d}")
+            write_staged(layout, run_id, "boilerplate_removals", removals, f"{part:06d}")
+            write_staged(layout, run_id, "quarantine", quarantine, f"{part:06d}")
     return BatchOutcome(
         documents_seen=batch.documents_seen,
         articles_passed=passed.num_rows,
@@ -140,6 +165,7 @@ def process_batch(
             {ROW_SUITE: batch.articles.num_rows, BATCH_SUITE: passed.num_rows},
         ),
         blocked_reason=verdict.blocked_reason,
+        stage_seconds=clock.seconds,
     )
 
 
@@ -201,8 +227,10 @@ def _run(
     }
     outcomes: list[ExpectationOutcome] = []
     dq_rows: dict[str, list[dict]] = {"dq_validations": [], "dq_expectation_results": []}
+    clock = StageClock()
     try:
-        discovery = discover_inputs(inputs)
+        with clock("discover"):
+            discovery = discover_inputs(inputs)
         if discovery.rejections:
             write_staged(
                 layout,
@@ -236,9 +264,12 @@ def _run(
                 record_unloaded_run(layout, connection, run_id, run_row, dq_rows)
             return _summary(layout, run_row, outcomes, {})
         run_row.update(status="loaded", finished_at=utc_now())
-        loaded = load_warehouse(str(layout.root), run_id, run_row, dq_rows)
+        with clock("load"):
+            loaded = load_warehouse(str(layout.root), run_id, run_row, dq_rows)
         run_row.update(articles_loaded=loaded["loaded"], skipped=run_row["skipped"] + loaded["duplicates"])
-        summary = _summary(layout, run_row, outcomes, loaded["by_rule"])
+        summary = _summary(
+            layout, run_row, outcomes, loaded["by_rule"], {**totals.stage_seconds, **clock.seconds}
+        )
         _publish_artifacts(summary, outcomes)
         return summary
     except Exception as error:
@@ -254,6 +285,8 @@ def _add(totals: BatchOutcome, outcome: BatchOutcome) -> None:
     totals.quarantined += outcome.quarantined
     totals.skipped += outcome.skipped
     totals.removals += outcome.removals
+    for stage, seconds in outcome.stage_seconds.items():
+        totals.stage_seconds[stage] = totals.stage_seconds.get(stage, 0.0) + seconds
 
 
 def _dq_rows(
@@ -286,7 +319,11 @@ def _dq_rows(
 
 
 def _summary(
-    layout: WarehouseLayout, run_row: dict, outcomes: list[ExpectationOutcome], by_rule: dict
+    layout: WarehouseLayout,
+    run_row: dict,
+    outcomes: list[ExpectationOutcome],
+    by_rule: dict,
+    stage_seconds: dict[str, float] | None = None,
 ) -> RunSummary:
     failed = sorted({f"{o.suite}:{o.expectation}({o.column or 'table'})" for o in outcomes if not o.success})
     return RunSummary(
@@ -303,6 +340,7 @@ def _summary(
         expectations_failed=failed,
         reason=run_row.get("reason"),
         database=str(layout.database.resolve()),
+        stage_seconds={stage: round(seconds, 4) for stage, seconds in (stage_seconds or {}).items()},
     )
 
 

@@ -48,6 +48,12 @@ ARTICLES = _schema(
     _field("raw_sha256", pa.string(), "SHA-256 of the raw input the article was read from.", nullable=False),
     _field("run_id", pa.string(), "Pipeline run that loaded the row.", nullable=False),
     _field("ingested_at", TIMESTAMP, "When the run loaded the row (UTC).", nullable=False),
+    _field(
+        "superseded_at", TIMESTAMP, "When a changed source file replaced this version; NULL while current."
+    ),
+    _field(
+        "superseded_by", pa.string(), "article_id of the version that replaced this one, when there is one."
+    ),
 )
 
 BOILERPLATE_REMOVALS = _schema(
