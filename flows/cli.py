@@ -47,6 +47,9 @@ def run(
         typer.Option("--dq", help="Override a data-quality threshold: KEY=VALUE (repeatable)."),
     ] = None,
     batch_size: Annotated[int | None, typer.Option(help="Files per batch task.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Read every file again, ignoring the manifest.")
+    ] = False,
     wait: Annotated[
         float | None, typer.Option(help="Seconds to wait for another run to release the warehouse.")
     ] = None,
@@ -65,6 +68,7 @@ def run(
             dq_overrides=overrides,
             batch_size=batch_size or settings.batch_size,
             lock_wait_seconds=settings.lock_wait_seconds if wait is None else wait,
+            full=full,
         )
     except WarehouseBusyError as error:
         error_console.print(f"newsetl: {error}")
@@ -87,10 +91,14 @@ def _print_summary(summary) -> None:
     table.add_column("value", justify="right")
     for label, value in (
         ("files seen", summary.files_seen),
+        (
+            "  loaded / quarantined / skipped",
+            f"{summary.files_loaded} / {summary.files_quarantined} / {summary.files_skipped}",
+        ),
         ("documents seen", summary.documents_seen),
         ("articles loaded", summary.articles_loaded),
         ("quarantined", summary.quarantined),
-        ("skipped", summary.skipped),
+        ("skipped (duplicates)", summary.skipped),
     ):
         table.add_row(label, str(value))
     verdict = "passed" if summary.validation_success else "FAILED"

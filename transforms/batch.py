@@ -1,22 +1,44 @@
 """A batch of input files to Arrow tables: the unit of work a pipeline task (or a worker process) runs.
 
 Reading the files happens here, next to the transforms, so that a worker needs only the paths: nothing large
-crosses a process or network boundary on the way in.
+crosses a process or network boundary on the way in. Besides the article tables, a batch reports one manifest row
+per file (size, mtime, SHA-256 and a provisional outcome) so that the next run can skip what has not changed.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 
 from transforms.articles import build_article
-from transforms.documents import Document, Rejection, parse_source
-from transforms.schemas import ARTICLES, BOILERPLATE_REMOVALS, QUARANTINE, table_from_rows
+from transforms.documents import Document, Rejection, parse_source, source_format
+from transforms.schemas import ARTICLES, BOILERPLATE_REMOVALS, INGESTED_FILES, QUARANTINE, table_from_rows
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
+# A news article is kilobytes; a text or HTML file far bigger than this is a dump or a mistake, and reading it
+# whole would break the memory bound. JSON Lines files hold many articles, hence their larger limit.
+MAX_FILE_BYTES = {"txt": 16 * MIB, "html": 32 * MIB, "jsonl": 256 * MIB}
+# I/O errors worth another try: the file may read fine a moment later (network mounts, busy devices).
+TRANSIENT_ERRNOS = frozenset(
+    {errno.EIO, errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}
+)
+REMOVAL_KEY = ["article_id", "source_path", "source_record"]
+
+# Provisional per-file outcomes; the loader turns "pending" into loaded or skipped once it knows what was new.
+PENDING = "pending"
+# Read failures that the same bytes will always give again; other failures are retried by the next run.
+PERMANENT_READ_FAILURES = frozenset({"file_too_large", "not_a_file", "permission_denied"})
+QUARANTINED = "quarantined"
+UNCHANGED = "unchanged"
+
+
+class TransientReadError(OSError):
+    """Reading a file failed in a way that may succeed on retry."""
 
 
 @dataclass(slots=True)
@@ -26,60 +48,191 @@ class Batch:
     articles: pa.Table
     removals: pa.Table
     quarantine: pa.Table
+    files: pa.Table
     documents_seen: int
+    unchanged_files: int
 
 
-def read_input(path: str) -> bytes | Rejection:
-    """The bytes of one input file, or a ``Rejection`` saying why they cannot be read."""
+@dataclass(frozen=True, slots=True)
+class FileContent:
+    """One input file's bytes and identity."""
+
+    data: bytes
+    size: int
+    mtime: datetime
+    sha256: str
+
+
+def read_input(path: str, *, transient_is_error: bool = True) -> FileContent | Rejection:
+    """The bytes of one input file, or a ``Rejection`` saying why they cannot be read.
+
+    A transient I/O error raises ``TransientReadError`` (so the task can be retried) unless
+    ``transient_is_error`` is false, as on the last attempt, when it becomes a rejection like any other.
+    """
     try:
-        size = os.stat(path).st_size
-        if size > MAX_FILE_BYTES:
-            return Rejection(path, 0, "read", "file_too_large", f"{size} bytes > limit {MAX_FILE_BYTES}")
+        status = os.stat(path)
+        fmt = source_format(path) or "txt"
+        if status.st_size > MAX_FILE_BYTES[fmt]:
+            limit = MAX_FILE_BYTES[fmt] // MIB
+            return Rejection(
+                path, 0, "read", "file_too_large", f"{status.st_size} bytes > {limit} MiB for {fmt}"
+            )
         with open(path, "rb") as handle:
-            return handle.read()
+            data = handle.read(MAX_FILE_BYTES[fmt] + 1)
     except IsADirectoryError:
         return Rejection(path, 0, "read", "not_a_file", "a directory, not a file")
     except PermissionError as error:
-        return Rejection(path, 0, "read", "permission_denied", str(error))
+        return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
+    except FileNotFoundError:
+        return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
     except OSError as error:
+        if error.errno in TRANSIENT_ERRNOS and transient_is_error:
+            raise TransientReadError(error.errno, f"{path}: {error.strerror}") from error
         return Rejection(path, 0, "read", "read_error", f"{type(error).__name__}: {error}")
+    mtime = datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
+    return FileContent(data, len(data), mtime, hashlib.sha256(data).hexdigest())
 
 
-def build_batch(paths: list[str], run_id: str, ingested_at: datetime) -> Batch:
-    """Read, decode, clean and split every file of ``paths``; never raises for bad input."""
+def build_batch(
+    paths: list[str],
+    run_id: str,
+    ingested_at: datetime,
+    *,
+    known_sha256: dict[str, str] | None = None,
+    final_attempt: bool = True,
+) -> Batch:
+    """Read, decode, clean and split every file of ``paths``; never raises for bad input.
+
+    A file whose bytes hash to ``known_sha256[path]`` (what the manifest recorded last time) is not processed
+    again. Transient read errors raise unless this is the ``final_attempt``.
+    """
+    known_sha256 = known_sha256 or {}
     articles: list[dict] = []
     removals: list[dict] = []
     quarantine: list[dict] = []
-    documents_seen = 0
+    files: list[dict] = []
+    documents_seen = unchanged = 0
     for path in paths:
-        data = read_input(path)
-        items: list[Document | Rejection] = (
-            [data] if isinstance(data, Rejection) else parse_source(path, data)
-        )
-        for item in items:
+        content = read_input(path, transient_is_error=not final_attempt)
+        if isinstance(content, Rejection):
             documents_seen += 1
-            if isinstance(item, Rejection):
-                quarantine.append(_quarantine_row(item, run_id, ingested_at))
+            quarantine.append(_quarantine_row(content, run_id, ingested_at))
+            identity = _unread_identity(path) if content.reason in PERMANENT_READ_FAILURES else None
+            files.append(_file_row(path, identity, run_id, ingested_at, QUARANTINED, content.reason))
+            continue
+        if known_sha256.get(path) == content.sha256:
+            unchanged += 1
+            files.append(_file_row(path, content, run_id, ingested_at, UNCHANGED, "same content as last run"))
+            continue
+        passed = rejected = 0
+        for item in parse_source(path, content.data):
+            documents_seen += 1
+            rows = _article_rows(item)
+            if isinstance(rows, Rejection):
+                rejected += 1
+                quarantine.append(_quarantine_row(rows, run_id, ingested_at))
                 continue
-            try:
-                rows = build_article(item)
-            except Exception as error:  # a transform bug must quarantine one article, not end the run
-                rejection = Rejection(
-                    path, item.source_record, "clean", "transform_error", f"{type(error).__name__}: {error}"
-                )
-                quarantine.append(_quarantine_row(rejection, run_id, ingested_at))
-                continue
+            passed += 1
             articles.append(dict(rows.article, run_id=run_id, ingested_at=ingested_at))
             removals.extend(
                 dict(row, source_path=path, source_record=item.source_record, run_id=run_id)
                 for row in rows.removals
             )
+        outcome = PENDING if passed else QUARANTINED
+        detail = None if passed else f"{rejected} record(s) refused"
+        files.append(_file_row(path, content, run_id, ingested_at, outcome, detail))
     return Batch(
         articles=table_from_rows(articles, ARTICLES),
         removals=table_from_rows(removals, BOILERPLATE_REMOVALS),
         quarantine=table_from_rows(quarantine, QUARANTINE),
+        files=table_from_rows(files, INGESTED_FILES),
         documents_seen=documents_seen,
+        unchanged_files=unchanged,
     )
+
+
+def _article_rows(item: Document | Rejection):
+    if isinstance(item, Rejection):
+        return item
+    try:
+        return build_article(item)
+    except Exception as error:  # a transform bug must quarantine one article, not end the run
+        detail = f"{type(error).__name__}: {error}"
+        return Rejection(item.source_path, item.source_record, "clean", "transform_error", detail)
+
+
+def _unread_identity(path: str) -> FileContent | None:
+    """Size and mtime of a file that could not be read, so an unchanged bad file is not retried every run."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return FileContent(
+        b"", status.st_size, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None), ""
+    )
+
+
+def _file_row(
+    path: str, content: FileContent | None, run_id: str, at: datetime, outcome: str, detail: str | None
+) -> dict:
+    return {
+        "path": path,
+        "size": content.size if content else None,
+        "mtime": content.mtime if content else None,
+        "sha256": (content.sha256 or None) if content else None,
+        "run_id": run_id,
+        "outcome": outcome,
+        "articles": 0,
+        "detail": detail,
+        "recorded_at": at,
+    }
+
+
+def settle_file_outcomes(files: pa.Table, checked: pa.Table, kept: pa.Table) -> pa.Table:
+    """Update provisional file outcomes once the gate and de-duplication have run.
+
+    A file none of whose articles passed the row checks is quarantined; one whose passing articles were all
+    repeats of articles earlier in the batch is skipped, naming the ids it duplicates.
+    """
+    passed_paths = set(checked.column("source_path").to_pylist())
+    kept_paths = set(kept.column("source_path").to_pylist())
+    ids_by_path: dict[str, list[str]] = {}
+    for path, article_id in zip(
+        checked.column("source_path").to_pylist(), checked.column("article_id").to_pylist(), strict=True
+    ):
+        ids_by_path.setdefault(path, []).append(article_id)
+    rows = files.to_pylist()
+    for row in rows:
+        if row["outcome"] != PENDING:
+            continue
+        if row["path"] not in passed_paths:
+            row.update(outcome=QUARANTINED, detail="every article failed validation")
+        elif row["path"] not in kept_paths:
+            row.update(
+                outcome="skipped", detail="duplicate of " + ", ".join(sorted(set(ids_by_path[row["path"]])))
+            )
+    return table_from_rows(rows, INGESTED_FILES)
+
+
+def discovery_file_rows(
+    entries: list[tuple[Rejection, int | None, datetime | None]], run_id: str, at: datetime
+) -> pa.Table:
+    """Manifest rows for entries refused at discovery (outside links, missing inputs), keyed by their lstat."""
+    rows = [
+        {
+            "path": rejection.source_path,
+            "size": size,
+            "mtime": mtime,
+            "sha256": None,
+            "run_id": run_id,
+            "outcome": QUARANTINED,
+            "articles": 0,
+            "detail": rejection.reason,
+            "recorded_at": at,
+        }
+        for rejection, size, mtime in entries
+    ]
+    return table_from_rows(rows, INGESTED_FILES)
 
 
 def drop_duplicate_articles(articles: pa.Table) -> tuple[pa.Table, list[tuple[int, str]]]:
@@ -134,9 +287,6 @@ def rejected_rows(articles: pa.Table, rejections: list, run_id: str, at: datetim
         for rejection in rejections
     ]
     return table_from_rows(rows, QUARANTINE)
-
-
-REMOVAL_KEY = ["article_id", "source_path", "source_record"]
 
 
 def removals_of(articles: pa.Table, removals: pa.Table) -> pa.Table:

@@ -22,6 +22,21 @@ _MOJIBAKE_HINT = re.compile(
     "[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
 )
 MAX_CONTROL_RATIO = 0.01
+_LATIN_SINGLE_BYTE = frozenset(
+    {
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "latin_1",
+        "iso8859_1",
+        "iso8859_2",
+        "iso8859_9",
+        "iso8859_15",
+        "mac_roman",
+    }
+)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
 class DecodeError(ValueError):
@@ -43,7 +58,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         try:
             encoding, text = "utf-8", data.decode("utf-8")
         except UnicodeDecodeError:
-            encoding, text = _decode_legacy(data)
+            encoding, text = _decode_damaged_utf8(data) or _decode_legacy(data)
     _refuse_binary(text)
     text = unicodedata.normalize("NFC", text)
     if _MOJIBAKE_HINT.search(text):
@@ -65,17 +80,35 @@ def _decode(data: bytes, encoding: str) -> str:
         raise DecodeError(f"invalid {encoding} despite its byte-order mark at byte {error.start}") from error
 
 
+def _decode_damaged_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 text with a few broken bytes (a truncated download, one bad character) keeps its text.
+
+    Reading it as cp1252 instead would garble every accented letter to repair one byte; replacing the broken
+    sequences with U+FFFD loses only them. Chosen only when multi-byte UTF-8 clearly dominates.
+    """
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    valid_multibyte = len(_UTF8_MULTIBYTE.findall(data))
+    if valid_multibyte >= 2 * broken and broken <= max(1, len(text) // 1000):
+        return "utf-8 (damaged)", text
+    return None
+
+
 def _decode_legacy(data: bytes) -> tuple[str, str]:
     guess = from_bytes(data[:262144]).best()
-    candidates = ([guess.encoding] if guess is not None else []) + ["cp1252", "latin-1"]
-    for encoding in candidates:
+    encoding = guess.encoding if guess is not None else "cp1252"
+    if encoding.replace("-", "_") in _LATIN_SINGLE_BYTE:
+        # Short Western texts are often guessed as a neighbouring Latin code page; cp1252 is what the web means
+        # by "latin-1", and it gets the quotes and dashes of scraped news right.
+        encoding = "cp1252"
+    for candidate in (encoding, "cp1252", "latin-1"):
         try:
-            return encoding, data.decode(encoding)
+            return candidate, data.decode(candidate)
         except (UnicodeDecodeError, LookupError):
             continue
     raise DecodeError(
         "undecodable: not UTF-8 and no legacy encoding fits"
-    )  # pragma: no cover - latin-1 always fits
+    )  # pragma: no cover - latin-1 fits all
 
 
 def _refuse_binary(text: str) -> None:

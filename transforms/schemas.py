@@ -83,7 +83,8 @@ QUARANTINE = _schema(
 )
 
 PIPELINE_RUNS = _schema(
-    "One row per pipeline run with its accounting: documents_seen = loaded + quarantined + skipped.",
+    "One row per pipeline run. Accounting: files_seen = files_loaded + files_quarantined + files_skipped and "
+    "documents_seen = articles_loaded + quarantined + skipped.",
     _field("run_id", pa.string(), "Run id (also the Prefect flow run name).", nullable=False),
     _field("started_at", TIMESTAMP, "Run start (UTC).", nullable=False),
     _field("finished_at", TIMESTAMP, "Run end (UTC)."),
@@ -92,12 +93,21 @@ PIPELINE_RUNS = _schema(
     _field(
         "documents_seen",
         pa.int64(),
-        "Articles or records found in those files (a bad file counts as one).",
+        "Articles or records read from new or changed files (an unreadable file counts as one).",
         nullable=False,
     ),
     _field("articles_loaded", pa.int64(), "Articles written to the articles table.", nullable=False),
     _field("quarantined", pa.int64(), "Documents sent to quarantine.", nullable=False),
-    _field("skipped", pa.int64(), "Documents skipped (unchanged or duplicate).", nullable=False),
+    _field(
+        "skipped", pa.int64(), "Documents skipped: duplicates of an article already loaded.", nullable=False
+    ),
+    _field("files_loaded", pa.int64(), "Files that gave at least one loaded article."),
+    _field("files_quarantined", pa.int64(), "Files that gave no article and at least one quarantine row."),
+    _field(
+        "files_skipped",
+        pa.int64(),
+        "Files unchanged since the last run, or whose articles were all duplicates.",
+    ),
     _field("boilerplate_removed", pa.int64(), "Lines or spans removed by the cleaner.", nullable=False),
     _field("validation_success", pa.bool_(), "Whether the data-quality gate passed."),
     _field("reason", pa.string(), "Why the run was blocked or failed; NULL when it loaded."),

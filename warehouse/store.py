@@ -7,6 +7,7 @@ is rolled forward (its run committed) or discarded (it did not) by the next run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +25,13 @@ SQL_FOLDER = Path(__file__).parent / "sql"
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """What the load transaction wrote."""
+    """What the load transaction wrote, and the ``pipeline_runs`` row it wrote with it."""
 
     articles_loaded: int
     duplicates_skipped: int
     removals_loaded: int
     quarantined: int
+    run_row: dict
 
 
 def connect(layout: WarehouseLayout, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -93,25 +95,38 @@ def recent_row_counts(connection: duckdb.DuckDBPyConnection, limit: int) -> list
     return [row[0] for row in rows]
 
 
+def manifest_state(connection: duckdb.DuckDBPyConnection) -> dict[str, tuple[int | None, object, str | None]]:
+    """The latest manifest entry per input path: (size, mtime, sha256), to decide what a run must read again."""
+    rows = connection.execute(
+        """
+        SELECT path, size, mtime, sha256 FROM ingested_files
+        QUALIFY row_number() OVER (PARTITION BY path ORDER BY recorded_at DESC, run_id DESC) = 1
+        """
+    ).fetchall()
+    return {path: (size, mtime, sha256) for path, size, mtime, sha256 in rows}
+
+
 def load_run(
     layout: WarehouseLayout,
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
     run_row: dict,
     dq_rows: dict[str, list[dict]],
+    checkpoint: Callable[[str], None] = lambda stage: None,
 ) -> LoadResult:
     """Load a run's staged Parquet in one transaction, then publish the Parquet.
 
-    Articles already in the warehouse, or repeated within the run, are skipped (counted, not loaded). Their
-    removal rows are skipped with them. ``run_row`` is completed with the counts and written in the same
-    transaction, so ``pipeline_runs`` never claims rows that are not there.
+    Articles already in the warehouse, or repeated within the run, are skipped (counted, not loaded), and so are
+    their removal rows. A file read again because it changed supersedes the articles its earlier version gave.
+    The manifest, the validation rows and ``run_row`` (completed with the counts) are written in the same
+    transaction, so ``pipeline_runs`` never claims rows that are not there. ``checkpoint`` is called just before
+    the commit and just after it (crash tests hook in there).
     """
-    articles = staged_files(layout, run_id, "articles")
-    removals = staged_files(layout, run_id, "boilerplate_removals")
-    quarantine = staged_files(layout, run_id, "quarantine")
     connection.execute("BEGIN")
     try:
-        staged_count = _stage_view(connection, "staged_articles", articles, "articles")
+        staged_count = _stage_view(
+            connection, "staged_articles", staged_files(layout, run_id, "articles"), "articles"
+        )
         connection.execute(
             """
             CREATE OR REPLACE TEMP TABLE new_articles AS
@@ -122,7 +137,13 @@ def load_run(
         )
         loaded = connection.execute("SELECT count(*) FROM new_articles").fetchone()[0]
         connection.execute("INSERT INTO articles SELECT * FROM new_articles")
-        _stage_view(connection, "staged_removals", removals, "boilerplate_removals")
+        _supersede_versions(connection, run_row["finished_at"])
+        _stage_view(
+            connection,
+            "staged_removals",
+            staged_files(layout, run_id, "boilerplate_removals"),
+            "boilerplate_removals",
+        )
         removals_loaded = connection.execute(
             """
             INSERT INTO boilerplate_removals
@@ -132,21 +153,96 @@ def load_run(
              AND r.source_record IS NOT DISTINCT FROM a.source_record
             """
         ).fetchone()[0]
-        quarantined = _stage_view(connection, "staged_quarantine", quarantine, "quarantine")
+        quarantined = _stage_view(
+            connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
+        )
         connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
+        file_counts = _record_files(connection, layout, run_id)
         duplicates = staged_count - loaded
-        run_row = dict(run_row, articles_loaded=loaded, skipped=run_row["skipped"] + duplicates)
+        run_row = dict(
+            run_row,
+            articles_loaded=loaded,
+            boilerplate_removed=removals_loaded,
+            skipped=run_row["skipped"] + duplicates,
+            files_loaded=file_counts.get("loaded", 0),
+            files_quarantined=file_counts.get("quarantined", 0),
+            files_skipped=run_row.get("files_skipped", 0) + file_counts.get("skipped", 0),
+        )
         for table, rows in dq_rows.items():
             insert_rows(connection, table, rows)
         insert_rows(connection, "pipeline_runs", [run_row])
+        loaded_rows = {"ingested_files": "SELECT * FROM final_files"}
         if duplicates:
-            _rewrite_staged(layout, connection, run_id)
+            loaded_rows["articles"] = "SELECT * FROM new_articles"
+            loaded_rows["boilerplate_removals"] = (
+                f"SELECT * FROM boilerplate_removals WHERE run_id = '{run_id}'"
+            )
+        _rewrite_staged(layout, connection, run_id, loaded_rows)
+        checkpoint("before_commit")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+    checkpoint("after_commit")
     publish_run(layout, run_id)
-    return LoadResult(loaded, duplicates, removals_loaded, quarantined)
+    return LoadResult(loaded, duplicates, removals_loaded, quarantined, run_row)
+
+
+def _supersede_versions(connection: duckdb.DuckDBPyConnection, now: object) -> None:
+    """Make each re-read file's new articles its current version and retire the versions it no longer holds."""
+    connection.execute(
+        """
+        UPDATE articles SET superseded_at = NULL, superseded_by = NULL
+        WHERE superseded_at IS NOT NULL
+          AND (article_id, source_path) IN (SELECT article_id, source_path FROM staged_articles)
+        """
+    )
+    connection.execute(
+        """
+        UPDATE articles AS old SET
+            superseded_at = ?,
+            superseded_by = (
+                SELECT min(s.article_id) FROM staged_articles s
+                WHERE s.source_path = old.source_path AND s.source_record IS NOT DISTINCT FROM old.source_record
+            )
+        WHERE old.superseded_at IS NULL
+          AND old.source_path IN (SELECT DISTINCT source_path FROM staged_articles)
+          AND old.article_id NOT IN (SELECT article_id FROM staged_articles)
+        """,
+        [now],
+    )
+
+
+def _record_files(
+    connection: duckdb.DuckDBPyConnection, layout: WarehouseLayout, run_id: str
+) -> dict[str, int]:
+    """Write the run's manifest rows with their final outcome; returns files per outcome."""
+    _stage_view(connection, "staged_files", staged_files(layout, run_id, "ingested_files"), "ingested_files")
+    connection.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE final_files AS
+        WITH loaded AS (SELECT source_path, count(*) AS n FROM new_articles GROUP BY source_path),
+        duplicates AS (
+            SELECT source_path, string_agg(DISTINCT article_id, ', ' ORDER BY article_id) AS ids
+            FROM staged_articles WHERE (article_id, source_path) NOT IN (SELECT article_id, source_path FROM new_articles)
+            GROUP BY source_path
+        )
+        SELECT f.path, f.size, f.mtime, f.sha256, f.run_id,
+               CASE WHEN coalesce(l.n, 0) > 0 THEN 'loaded'
+                    WHEN f.outcome IN ('pending', 'unchanged') THEN 'skipped'
+                    ELSE f.outcome END AS outcome,
+               coalesce(l.n, 0)::INTEGER AS articles,
+               CASE WHEN coalesce(l.n, 0) > 0 THEN f.detail
+                    WHEN f.outcome = 'pending' THEN 'duplicate of ' || d.ids
+                    ELSE f.detail END AS detail,
+               f.recorded_at
+        FROM staged_files f
+        LEFT JOIN loaded l ON l.source_path = f.path
+        LEFT JOIN duplicates d ON d.source_path = f.path
+        """
+    )
+    connection.execute("INSERT INTO ingested_files SELECT * FROM final_files")
+    return dict(connection.execute("SELECT outcome, count(*) FROM final_files GROUP BY outcome").fetchall())
 
 
 def record_unloaded_run(
@@ -154,7 +250,7 @@ def record_unloaded_run(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
     run_row: dict,
-    dq_rows: list[dict],
+    dq_rows: dict[str, list[dict]],
 ) -> None:
     """Record a blocked or failed run (and its validation results) without loading any of its data."""
     connection.execute("BEGIN")
@@ -187,15 +283,13 @@ def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[Pa
     return connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
 
 
-def _rewrite_staged(layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Replace the staged articles and removals with exactly the rows loaded, so Parquet equals DuckDB."""
-    queries = {
-        "articles": "SELECT * FROM new_articles",
-        "boilerplate_removals": "SELECT * FROM boilerplate_removals WHERE run_id = ?",
-    }
+def _rewrite_staged(
+    layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str, queries: dict[str, str]
+) -> None:
+    """Replace a run's staged Parquet of each table with the rows ``queries[table]`` selects (what was loaded)."""
     for table, query in queries.items():
         folder = layout.staged_table(run_id, table)
-        reader = connection.execute(query, [run_id] if "?" in query else []).fetch_record_batch()
+        reader = connection.execute(query).fetch_record_batch()
         for old in staged_files(layout, run_id, table):
             old.unlink()
         batches = [batch for batch in reader if batch.num_rows]

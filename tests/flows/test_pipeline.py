@@ -77,7 +77,15 @@ def test_rerun_is_idempotent(seeds: Path, warehouse: Path) -> None:
     newsetl_pipeline(inputs=[str(seeds)], warehouse=str(warehouse))
     before = _snapshot(warehouse)["tables"]
     summary = newsetl_pipeline(inputs=[str(seeds)], warehouse=str(warehouse))
-    assert (summary.articles_loaded, summary.skipped) == (0, 5)
+    assert (summary.files_seen, summary.files_skipped, summary.documents_seen, summary.articles_loaded) == (
+        5,
+        5,
+        0,
+        0,
+    )
+    assert _snapshot(warehouse)["tables"] == before
+    full = newsetl_pipeline(inputs=[str(seeds)], warehouse=str(warehouse), full=True)
+    assert (full.documents_seen, full.articles_loaded, full.skipped, full.files_skipped) == (5, 0, 5, 5)
     assert _snapshot(warehouse)["tables"] == before
 
 
