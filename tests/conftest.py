@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,20 @@ def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        from prefect.settings import PREFECT_API_URL
+
+        yield PREFECT_API_URL.value()
+
+
+@pytest.fixture
+def cli_env(prefect_harness: str) -> dict[str, str]:
+    """Environment for running ``newsetl`` in a subprocess against the session's Prefect API (no server start)."""
+    env = dict(os.environ, PREFECT_API_URL=prefect_harness, PREFECT_LOGGING_LEVEL="WARNING")
+    env.pop("NEWSETL_CRASH_AT", None)
+    return env
+
+
+NEWSETL = [sys.executable, "-m", "flows.cli"]
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""Kill the run (SIGKILL) at every crash point: the warehouse is the old state or the complete new one, and the
+next run ends exactly where an uninterrupted run would."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.faults import CRASH_POINTS
+from tests.conftest import NEWSETL, REPO, write_file
+
+EXTRA = (
+    "The city council voted on Thursday to expand the tram network to the northern suburbs by 2030. "
+    "The plan adds twelve stations and is expected to carry forty thousand passengers a day, officials said. "
+    "Opposition councillors questioned the cost, which they put at more than one billion euros."
+)
+
+
+def _newsetl(
+    env: dict, inputs: Path, warehouse: Path, crash_at: str | None = None
+) -> subprocess.CompletedProcess:
+    run_env = dict(env, NEWSETL_CRASH_AT=crash_at) if crash_at else env
+    return subprocess.run(
+        [*NEWSETL, "run", "-i", str(inputs), "-w", str(warehouse), "--json"],
+        env=run_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _state(warehouse: Path) -> dict[str, list]:
+    """The warehouse's data, without run ids and timestamps (which differ between any two runs)."""
+    queries = {
+        "articles": "SELECT article_id, source_path, title, published_at, body, superseded_by FROM articles",
+        "removals": "SELECT article_id, source_path, rule, line_no, removed_text FROM boilerplate_removals",
+        "quarantine": "SELECT source_path, stage, reason, detail FROM quarantine",
+        "manifest": "SELECT path, sha256, outcome, articles FROM ingested_files",
+        "runs": "SELECT status, files_seen, articles_loaded, quarantined, skipped FROM pipeline_runs",
+    }
+    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
+        state = {name: sorted(map(repr, connection.execute(sql).fetchall())) for name, sql in queries.items()}
+    parquet = warehouse / "parquet" / "articles"
+    ids = []
+    for path in sorted(parquet.rglob("*.parquet")):
+        with duckdb.connect() as connection:
+            ids += [
+                row[0]
+                for row in connection.execute(f"SELECT article_id FROM read_parquet('{path}')").fetchall()
+            ]
+    state["parquet_ids"] = sorted(ids)
+    return state
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, seeds: Path = REPO / "seeds") -> dict:
+    """Inputs for a first run (the seeds) and a second run (one more article, one bad file)."""
+    root = tmp_path_factory.mktemp("crash")
+    first = root / "first"
+    shutil.copytree(seeds, first)
+    second = root / "second"
+    shutil.copytree(seeds, second)
+    write_file(second, "tram.txt", f"Tram Network Grows\n{EXTRA}\n")
+    write_file(second, "empty.txt", "")
+    return {"root": root, "first": first, "second": second}
+
+
+@pytest.fixture(scope="module")
+def reference(scenario: dict, prefect_harness: str) -> dict:
+    """Uninterrupted runs: a copy of the warehouse after the first run, and the states after each run."""
+    import os
+
+    env = dict(os.environ, PREFECT_API_URL=prefect_harness)
+    warehouse = scenario["root"] / "reference"
+    assert _newsetl(env, scenario["first"], warehouse).returncode == 0
+    baseline = scenario["root"] / "baseline"
+    shutil.copytree(warehouse, baseline)
+    before = _state(warehouse)
+    assert _newsetl(env, scenario["second"], warehouse).returncode == 0
+    return {"baseline": baseline, "before": before, "after": _state(warehouse)}
+
+
+def _without_runs(state: dict) -> dict:
+    return {name: rows for name, rows in state.items() if name != "runs"}
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_kill_at_every_point(
+    point: str, scenario: dict, reference: dict, cli_env: dict, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(reference["baseline"], warehouse)
+    killed = _newsetl(cli_env, scenario["second"], warehouse, crash_at=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    after_crash = _state(warehouse)
+    if point == "load_after_commit":
+        committed = {name: rows for name, rows in after_crash.items() if not name.startswith("parquet")}
+        expected = {name: rows for name, rows in reference["after"].items() if not name.startswith("parquet")}
+        assert committed == expected
+    else:
+        assert after_crash == reference["before"]
+    resumed = _newsetl(cli_env, scenario["second"], warehouse)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    final = _state(warehouse)
+    if point == "load_after_commit":
+        assert final["runs"] == sorted([*reference["after"]["runs"], repr(("loaded", 7, 0, 0, 0))])
+    assert _without_runs(final) == _without_runs(reference["after"])
+    assert not any((warehouse / "parquet" / "_staging").glob("*"))

@@ -1,0 +1,108 @@
+"""Incremental and idempotent runs: the manifest, duplicates across files, changed files, accounting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.pipeline import newsetl_pipeline
+from tests.conftest import write_file
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+STORY = (
+    "The harbour authority opened a new ferry terminal on Monday after three years of construction work. "
+    "Officials said the terminal would handle two million passengers a year and cut waiting times. "
+    "Local businesses welcomed the opening, while residents complained about traffic on the coast road."
+)
+
+
+def _rows(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _run(inputs: Path, warehouse: Path, **options):
+    return newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse), **options)
+
+
+def test_every_run_accounts_for_its_inputs(seeds: Path, tmp_path: Path, warehouse: Path) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds, inputs)
+    write_file(inputs, "copy.txt", (seeds / sorted(os.listdir(seeds))[0]).read_bytes())
+    write_file(inputs, "empty.txt", "")
+    _run(inputs, warehouse)
+    write_file(inputs, "new.txt", f"Ferry Terminal Opens\n{STORY}\n")
+    _run(inputs, warehouse)
+    _run(inputs, warehouse)
+    runs = _rows(
+        warehouse,
+        "SELECT files_seen, files_loaded, files_quarantined, files_skipped, documents_seen, articles_loaded, "
+        "quarantined, skipped FROM pipeline_runs ORDER BY started_at",
+    )
+    assert runs == [(7, 5, 1, 1, 7, 5, 1, 1), (8, 1, 0, 7, 1, 1, 0, 0), (8, 0, 0, 8, 0, 0, 0, 0)]
+    for files_seen, loaded, quarantined, skipped, documents, articles, rows_quarantined, rows_skipped in runs:
+        assert files_seen == loaded + quarantined + skipped
+        assert documents == articles + rows_quarantined + rows_skipped
+
+
+def test_duplicate_article_in_another_file_is_stored_once(
+    seeds: Path, tmp_path: Path, warehouse: Path
+) -> None:
+    inputs = tmp_path / "in"
+    original = sorted(seeds.iterdir())[1]
+    write_file(inputs, "a.txt", original.read_bytes())
+    _run(inputs, warehouse)
+    write_file(inputs, "b_mirror.txt", b"Some Other Headline\n\n" + original.read_bytes())
+    summary = _run(inputs, warehouse)
+    assert (summary.articles_loaded, summary.skipped, summary.files_skipped) == (0, 1, 2)
+    [(article_id,)] = _rows(warehouse, "SELECT article_id FROM articles")
+    [(outcome, detail)] = _rows(
+        warehouse, "SELECT outcome, detail FROM ingested_files WHERE path LIKE '%b_mirror.txt'"
+    )
+    assert (outcome, detail) == ("skipped", f"duplicate of {article_id}")
+
+
+def test_changed_file_replaces_its_article_and_keeps_history(tmp_path: Path, warehouse: Path) -> None:
+    inputs = tmp_path / "in"
+    path = write_file(inputs, "story.txt", f"Ferry Terminal Opens\n{STORY}\n")
+    _run(inputs, warehouse)
+    [(first_id,)] = _rows(warehouse, "SELECT article_id FROM articles")
+    path.write_text(f"Ferry Terminal Opens\n{STORY} A correction was appended to the story.\n")
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    summary = _run(inputs, warehouse)
+    assert summary.articles_loaded == 1
+    history = _rows(
+        warehouse,
+        "SELECT article_id, superseded_at IS NOT NULL, superseded_by FROM articles ORDER BY ingested_at, article_id",
+    )
+    current = [row for row in history if not row[1]]
+    assert len(history) == 2 and len(current) == 1
+    second_id = current[0][0]
+    assert (first_id, True, second_id) in history
+
+
+def test_touched_but_identical_file_is_not_processed_again(tmp_path: Path, warehouse: Path) -> None:
+    inputs = tmp_path / "in"
+    path = write_file(inputs, "story.txt", f"Ferry Terminal Opens\n{STORY}\n")
+    _run(inputs, warehouse)
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 60))
+    touched = _run(inputs, warehouse)
+    assert (touched.documents_seen, touched.files_skipped, touched.articles_loaded) == (0, 1, 0)
+    again = _run(inputs, warehouse)
+    assert (again.documents_seen, again.files_skipped) == (0, 1)
+    assert _rows(warehouse, "SELECT count(*) FROM articles") == [(1,)]
+
+
+def test_blocked_run_leaves_no_manifest_so_the_next_run_retries(tmp_path: Path, warehouse: Path) -> None:
+    inputs = tmp_path / "in"
+    write_file(inputs, "story.txt", f"Ferry Terminal Opens\n{STORY}\n")
+    blocked = _run(inputs, warehouse, dq_overrides={"min_word_count": "500"})
+    assert blocked.status == "blocked"
+    assert _rows(warehouse, "SELECT count(*) FROM ingested_files") == [(0,)]
+    retried = _run(inputs, warehouse)
+    assert (retried.status, retried.articles_loaded) == ("loaded", 1)
