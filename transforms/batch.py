@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,6 +28,7 @@ MAX_FILE_BYTES = {"txt": 16 * MIB, "html": 32 * MIB, "jsonl": 256 * MIB}
 TRANSIENT_ERRNOS = frozenset(
     {errno.EIO, errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}
 )
+FINAL_ATTEMPT_READ_RETRIES = 2
 REMOVAL_KEY = ["article_id", "source_path", "source_record"]
 
 # Provisional per-file outcomes; the loader turns "pending" into loaded or skipped once it knows what was new.
@@ -63,12 +65,32 @@ class FileContent:
     sha256: str
 
 
-def read_input(path: str, *, transient_is_error: bool = True) -> FileContent | Rejection:
+def read_input(
+    path: str, *, transient_is_error: bool = True, transient_retries: int = 0
+) -> FileContent | Rejection:
     """The bytes of one input file, or a ``Rejection`` saying why they cannot be read.
 
     A transient I/O error raises ``TransientReadError`` (so the task can be retried) unless
-    ``transient_is_error`` is false, as on the last attempt, when it becomes a rejection like any other.
+    ``transient_is_error`` is false, as on the task's last attempt: then the read is tried ``transient_retries``
+    more times here, and a file that still fails becomes a rejection like any other.
     """
+    for attempt in range(transient_retries + 1):
+        try:
+            return _read(path)
+        except OSError as error:
+            if error.errno not in TRANSIENT_ERRNOS:
+                return Rejection(path, 0, "read", "read_error", f"{type(error).__name__}: {error}")
+            if transient_is_error:
+                raise TransientReadError(error.errno, f"{path}: {error.strerror}") from error
+            if attempt == transient_retries:
+                detail = f"{error.strerror} (errno {error.errno}), still failing after {attempt + 1} tries"
+                return Rejection(path, 0, "read", "read_error", detail)
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read(path: str) -> FileContent | Rejection:
+    """One attempt at reading a file; transient OSErrors propagate, permanent failures become rejections."""
     try:
         status = os.stat(path)
         fmt = source_format(path) or "txt"
@@ -85,10 +107,6 @@ def read_input(path: str, *, transient_is_error: bool = True) -> FileContent | R
         return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
     except FileNotFoundError:
         return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
-    except OSError as error:
-        if error.errno in TRANSIENT_ERRNOS and transient_is_error:
-            raise TransientReadError(error.errno, f"{path}: {error.strerror}") from error
-        return Rejection(path, 0, "read", "read_error", f"{type(error).__name__}: {error}")
     mtime = datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
     return FileContent(data, len(data), mtime, hashlib.sha256(data).hexdigest())
 
@@ -113,7 +131,11 @@ def build_batch(
     files: list[dict] = []
     documents_seen = unchanged = 0
     for path in paths:
-        content = read_input(path, transient_is_error=not final_attempt)
+        content = read_input(
+            path,
+            transient_is_error=not final_attempt,
+            transient_retries=FINAL_ATTEMPT_READ_RETRIES if final_attempt else 0,
+        )
         if isinstance(content, Rejection):
             documents_seen += 1
             quarantine.append(_quarantine_row(content, run_id, ingested_at))
