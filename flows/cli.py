@@ -116,6 +116,41 @@ def _print_summary(summary) -> None:
 
 
 @app.command()
+def serve(
+    cron: Annotated[
+        str, typer.Option(help="Cron schedule (UTC), e.g. '0 * * * *' for hourly.")
+    ] = "0 * * * *",
+    input: Annotated[
+        list[Path] | None, typer.Option("--input", "-i", help="Input file or folder (repeatable).")
+    ] = None,
+    warehouse: WarehouseOption = None,
+    dq: Annotated[
+        list[str] | None, typer.Option("--dq", help="Data-quality threshold override KEY=VALUE.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Deployment name.")] = "newsetl-scheduled",
+    wait: Annotated[float, typer.Option(help="Seconds a scheduled run waits for a busy warehouse.")] = 600.0,
+) -> None:
+    """Serve the pipeline as a Prefect deployment on a cron schedule (needs `prefect server start`)."""
+    from flows.pipeline import newsetl_pipeline
+
+    settings = load_settings()
+    newsetl_pipeline.serve(
+        name=name,
+        cron=cron,
+        parameters={
+            "inputs": [str(path.resolve()) for path in (input or settings.inputs)],
+            "warehouse": str((warehouse or settings.warehouse).resolve()),
+            "dq_overrides": _parse_overrides(dq or []),
+            "lock_wait_seconds": wait,
+        },
+        description="newsetl: ingest new or changed articles, validate, load DuckDB.",
+        tags=["newsetl"],
+        global_limit=1,
+        limit=1,
+    )
+
+
+@app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
     warehouse: WarehouseOption = None,
