@@ -190,14 +190,41 @@ def eval_(
     gold: Annotated[Path, typer.Option(help="Gold set folder (case/input.* + case/expected.json).")] = Path(
         "tests/gold"
     ),
+    html: Annotated[
+        Path | None, typer.Option(help="Score HTML main-content extraction on a benchmark folder instead.")
+    ] = None,
     compare: Annotated[bool, typer.Option(help="Also score trafilatura on the same inputs.")] = True,
     show_misses: Annotated[
         bool, typer.Option("--misses", help="List every line or field newsetl got wrong.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Measure cleaning and metadata accuracy on a labeled gold set, next to trafilatura."""
-    from flows.evaluate import evaluate_gold, gold_report_rows
+    """Measure cleaning and metadata accuracy on a labeled gold set (or HTML extraction F1), next to trafilatura."""
+    from flows.evaluate import evaluate_gold, evaluate_html, gold_report_rows
+
+    if html is not None:
+        if not (html / "ground-truth.json").is_file():
+            error_console.print(
+                f"newsetl: {html} has no ground-truth.json (expected html/<id>.html.gz + ground-truth.json)"
+            )
+            raise typer.Exit(1)
+        results = evaluate_html(html, compare=compare)
+        if as_json:
+            typer.echo(json.dumps(results))
+            return
+        table = Table(title=f"HTML extraction on {html} ({results[0]['pages']} pages, one core)")
+        for column in ("extractor", "F1", "precision", "recall", "pages/s"):
+            table.add_column(column, justify="left" if column == "extractor" else "right")
+        for row in results:
+            table.add_row(
+                row["extractor"],
+                f"{row['f1']:.4f}",
+                f"{row['precision']:.4f}",
+                f"{row['recall']:.4f}",
+                f"{row['pages_per_s']:.0f}",
+            )
+        console.print(table)
+        return
 
     if not gold.is_dir():
         error_console.print(f"newsetl: no gold set at {gold}")

@@ -50,3 +50,13 @@ def gold_report_rows(scores: list[Score]) -> list[tuple[str, list[str]]]:
     rows += [(f"{name} accuracy", [f"{s.accuracy(name):.3f}" for s in scores]) for name in FIELDS]
     rows.append(("articles/s", [f"{s.cases / s.seconds:.0f}" if s.seconds else "-" for s in scores]))
     return rows
+
+
+def evaluate_html(folder: Path, *, compare: bool = True) -> list[dict]:
+    """F1/precision/recall and pages/s of newsetl (and trafilatura) on a benchmark-layout HTML folder."""
+    from transforms.html_eval import evaluate_html_dir, newsetl_article_body, trafilatura_body
+
+    extractors = [("newsetl", newsetl_article_body)]
+    if compare and trafilatura_available():
+        extractors.append(("trafilatura", trafilatura_body))
+    return [dict(evaluate_html_dir(folder, body), extractor=name) for name, body in extractors]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tests.conftest import write_file
+from tests.conftest import REPO, write_file
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 runner = CliRunner()
@@ -81,3 +81,19 @@ def test_query_without_a_warehouse_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["query", "SELECT 1", "-w", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "newsetl run" in result.output
+
+
+BENCHMARK = REPO.parent / "shared" / "extraction-benchmark"
+
+
+@pytest.mark.skipif(
+    not (BENCHMARK / "ground-truth.json").is_file(), reason="needs ../shared/extraction-benchmark"
+)
+def test_eval_html_on_the_dev_set_beats_the_floor_and_trafilatura() -> None:
+    result = runner.invoke(app, ["eval", "--html", str(BENCHMARK), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = {row["extractor"]: row for row in json.loads(result.output)}
+    assert scores["newsetl"]["pages"] == 58
+    assert scores["newsetl"]["f1"] >= 0.96
+    if "trafilatura" in scores:
+        assert scores["newsetl"]["f1"] > scores["trafilatura"]["f1"]

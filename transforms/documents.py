@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,22 +78,23 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
         ]
     if not data.strip():
         return [Rejection(path, 0, "read", "empty_file", f"{len(data)} bytes, no text")]
+    raw_sha256 = hashlib.sha256(data).hexdigest()
+    if fmt == "html":
+        # The HTML extractor decodes by itself: it honours the page's BOM and <meta charset>.
+        return [_html_document(path, 0, raw_sha256, data, MetadataHints())]
     try:
         text, _ = decode_bytes(data)
     except DecodeError as error:
         return [Rejection(path, 0, "decode", "undecodable", str(error))]
     if not text.strip():
         return [Rejection(path, 0, "decode", "empty_file", "only whitespace after decoding")]
-    raw_sha256 = hashlib.sha256(data).hexdigest()
     if fmt == "txt":
         return [Document(path, "txt", 0, raw_sha256, text.splitlines())]
-    if fmt == "html":
-        return [_html_document(path, 0, raw_sha256, text, MetadataHints())]
     return _json_documents(path, text)
 
 
 def _html_document(
-    path: str, record: int, raw_sha256: str, html: str, given: MetadataHints
+    path: str, record: int, raw_sha256: str, html: str | bytes, given: MetadataHints
 ) -> Document | Rejection:
     from transforms.html_extract import HtmlExtractionError, extract_html
 
@@ -108,7 +110,8 @@ def _html_document(
         language=given.language or page.language,
         url=given.url or page.url,
     )
-    return Document(path, "html", record, raw_sha256, list(page.paragraphs), hints)
+    paragraphs = [unicodedata.normalize("NFC", paragraph) for paragraph in page.paragraphs]
+    return Document(path, "html", record, raw_sha256, paragraphs, hints)
 
 
 def _json_documents(path: str, text: str) -> list[Document | Rejection]:

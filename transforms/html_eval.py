@@ -84,6 +84,15 @@ def newsetl_body(html: bytes) -> str:
         return ""
 
 
+def newsetl_article_body(html: bytes) -> str:
+    """Body as the pipeline stores it: main content, then the line rules and header split ("" if quarantined)."""
+    from transforms.articles import build_article
+    from transforms.documents import Document, parse_source
+
+    [item] = parse_source("page.html", html)
+    return build_article(item).article["body"] if isinstance(item, Document) else ""
+
+
 def trafilatura_body(html: bytes) -> str:
     """Body from ``trafilatura.extract`` with its defaults (the reference extractor); "" when it finds none."""
     import trafilatura

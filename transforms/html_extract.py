@@ -277,7 +277,7 @@ _BY_PREFIX_RE = re.compile(r"^by\s+", re.IGNORECASE)
 def _read_metadata(root: lxml.html.HtmlElement, ld: dict) -> dict[str, str | None]:
     metas = _meta_values(root)
     outlet = _first(_non_url(metas.get("og:site_name")), _ld_name(ld.get("publisher")))
-    byline = _first(_ld_name(ld.get("author")), _non_url(metas.get("author")))
+    byline = _first(_ld_name(ld.get("author")), _non_url(metas.get("author")), _byline_element(root))
     if byline:
         byline = _BY_PREFIX_RE.sub("", byline) or None
     return {
@@ -293,6 +293,22 @@ def _read_metadata(root: lxml.html.HtmlElement, ld: dict) -> dict[str, str | Non
         "language": _read_language(root, metas, ld),
         "url": _read_url(root, metas),
     }
+
+
+_BYLINE_XPATH = (
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' byline ') or @itemprop='author' or @rel='author'"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' author-name ')]"
+)
+_MAX_BYLINE_WORDS = 12
+
+
+def _byline_element(root: lxml.html.HtmlElement) -> str | None:
+    """The text of the page's byline element ("By Jane Doe"), when no metadata names the author."""
+    for element in root.xpath(_BYLINE_XPATH)[:5]:
+        text = " ".join(element.text_content().split())
+        if text and len(text.split()) <= _MAX_BYLINE_WORDS:
+            return text
+    return None
 
 
 def _meta_values(root: lxml.html.HtmlElement) -> dict[str, str]:

@@ -477,3 +477,13 @@ def test_dev_set_f1():
     scores = evaluate_html_dir(BENCHMARK, newsetl_body)
     assert scores["pages"] == 58
     assert scores["f1"] >= 0.96, scores
+
+
+def test_byline_element_is_read_when_no_meta_names_the_author():
+    page = extract_html(
+        "<html><body><article><h1>Port closes old town to cars</h1><p class='byline'>By Hana Sato</p>"
+        + "<p>The council voted to close the old town to cars on weekends from next month, officials said.</p>"
+        * 3
+        + "</article></body></html>"
+    )
+    assert page.byline == "Hana Sato"
