@@ -24,7 +24,9 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 import great_expectations as gx
 
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# GE sets some of its module loggers to INFO explicitly, so quieting the parent is not enough.
+for _name in ("great_expectations", "great_expectations.data_context.types.base"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 SAMPLE_VALUES = 5
 SAMPLE_CHARS = 200

@@ -50,19 +50,30 @@ def run(
     full: Annotated[
         bool, typer.Option("--full", help="Read every file again, ignoring the manifest.")
     ] = False,
+    runner: Annotated[
+        str, typer.Option(help="Where batches run: process (all cores), thread, or dask.")
+    ] = "process",
+    workers: Annotated[int | None, typer.Option(help="Worker processes [default: one per core].")] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 [default: a local cluster]."),
+    ] = None,
     wait: Annotated[
         float | None, typer.Option(help="Seconds to wait for another run to release the warehouse.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
 ) -> None:
     """Run the pipeline: ingest, clean, split metadata, write Parquet, validate, load DuckDB."""
-    from flows.pipeline import newsetl_pipeline
+    from flows.pipeline import run_pipeline
     from warehouse.lock import WarehouseBusyError
 
     settings = load_settings()
     try:
         overrides = _parse_overrides(dq or [])
-        summary = newsetl_pipeline(
+        summary = run_pipeline(
+            runner=runner,
+            workers=workers,
+            dask_address=dask_address,
             inputs=[str(path) for path in (input or settings.inputs)],
             warehouse=str(warehouse or settings.warehouse),
             dq_overrides=overrides,

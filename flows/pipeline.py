@@ -7,10 +7,13 @@ batch of files, never one article, because a task costs milliseconds and a run m
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 
 from expectations.articles import BATCH_SUITE, ROW_SUITE
@@ -19,6 +22,7 @@ from expectations.thresholds import Thresholds
 from flows import settings as _settings  # noqa: F401  (sets the no-telemetry environment before prefect loads)
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
+from flows.runners import default_workers, make_task_runner
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -44,6 +48,7 @@ from warehouse.store import (
 )
 
 PROCESS_BATCH_RETRIES = 2
+IN_FLIGHT_PER_WORKER = 2
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
@@ -197,6 +202,14 @@ def newsetl_pipeline(
         return _run(inputs, layout, thresholds, run_id, batch_size, full)
 
 
+def run_pipeline(
+    *, runner: str = "process", workers: int | None = None, dask_address: str | None = None, **parameters
+) -> RunSummary:
+    """Run ``newsetl_pipeline`` with batch tasks on the chosen task runner (see ``flows.runners``)."""
+    task_runner = make_task_runner(runner, workers, dask_address)
+    return newsetl_pipeline.with_options(task_runner=task_runner)(**parameters)
+
+
 def _run(
     inputs: list[str],
     layout: WarehouseLayout,
@@ -239,11 +252,8 @@ def _run(
         quarantined = len(plan.new_rejections)
         skipped = unchanged = 0
         sizes = {path: size for path, (size, _) in discovery.stats.items()}
-        for part, paths in enumerate(
-            chunk_files(plan.to_read, sizes, max_files=batch_size, max_bytes=MAX_BATCH_BYTES)
-        ):
-            known = {path: plan.known_sha256[path] for path in paths if path in plan.known_sha256}
-            outcome = process_batch(paths, run_id, part, str(layout.root), thresholds, history, known)
+        batches = chunk_files(plan.to_read, sizes, max_files=batch_size, max_bytes=MAX_BATCH_BYTES)
+        for part, outcome in _run_batches(batches, run_id, layout, thresholds, history, plan.known_sha256):
             clock.add(outcome.stage_seconds)
             documents += outcome.documents_seen
             quarantined += outcome.quarantined
@@ -282,6 +292,39 @@ def _run(
         with connect(layout) as connection:
             record_unloaded_run(layout, connection, run_id, run_row, validation_rows)
         raise
+
+
+def _run_batches(
+    batches: list[list[str]],
+    run_id: str,
+    layout: WarehouseLayout,
+    thresholds: Thresholds,
+    history: list[int],
+    known_sha256: dict[str, str],
+) -> Iterator[tuple[int, BatchOutcome]]:
+    """Run the batch tasks on the flow's task runner, a bounded number in flight, yielding outcomes in order.
+
+    A single batch runs inline: starting worker processes would cost more than the batch itself. The window keeps
+    memory flat however many batches a run has: results are small, but tasks in flight hold their batch.
+    """
+
+    def arguments(part: int, paths: list[str]) -> tuple:
+        known = {path: known_sha256[path] for path in paths if path in known_sha256}
+        return paths, run_id, part, str(layout.root), thresholds, history, known
+
+    if len(batches) == 1:
+        yield 0, process_batch(*arguments(0, batches[0]))
+        return
+    window = IN_FLIGHT_PER_WORKER * default_workers()
+    pending: deque[tuple[int, PrefectFuture]] = deque()
+    for part, paths in enumerate(batches):
+        pending.append((part, process_batch.submit(*arguments(part, paths))))
+        if len(pending) >= window:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()
 
 
 def _stage_discovery_rejections(layout: WarehouseLayout, run_id: str, plan: ReadPlan, at) -> None:
