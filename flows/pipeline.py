@@ -15,6 +15,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from expectations.articles import BATCH_SUITE, ROW_SUITE
 from expectations.gate import ExpectationOutcome, check_batch, check_rows
@@ -180,7 +181,7 @@ def load_warehouse(
     return {"run_row": result.run_row, "by_rule": dict(by_rule)}
 
 
-@flow(name="newsetl", log_prints=True)
+@flow(name="newsetl", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def newsetl_pipeline(
     inputs: list[str] | None = None,
     warehouse: str = "warehouse",
