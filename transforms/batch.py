@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from transforms.articles import build_article
+from transforms.discovery import is_url, remote_mtime, stat_key
 from transforms.documents import Document, Rejection, parse_source, source_format
 from transforms.schemas import ARTICLES, BOILERPLATE_REMOVALS, INGESTED_FILES, QUARANTINE, table_from_rows
 
@@ -91,15 +92,13 @@ def read_input(
 
 def _read(path: str) -> FileContent | Rejection:
     """One attempt at reading a file; transient OSErrors propagate, permanent failures become rejections."""
+    fmt = source_format(path) or "txt"
     try:
-        status = os.stat(path)
-        fmt = source_format(path) or "txt"
-        if status.st_size > MAX_FILE_BYTES[fmt]:
+        size, mtime = _stat(path)
+        if size > MAX_FILE_BYTES[fmt]:
             limit = MAX_FILE_BYTES[fmt] // MIB
-            return Rejection(
-                path, 0, "read", "file_too_large", f"{status.st_size} bytes > {limit} MiB for {fmt}"
-            )
-        with open(path, "rb") as handle:
+            return Rejection(path, 0, "read", "file_too_large", f"{size} bytes > {limit} MiB for {fmt}")
+        with _open(path) as handle:
             data = handle.read(MAX_FILE_BYTES[fmt] + 1)
     except IsADirectoryError:
         return Rejection(path, 0, "read", "not_a_file", "a directory, not a file")
@@ -107,8 +106,26 @@ def _read(path: str) -> FileContent | Rejection:
         return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
     except FileNotFoundError:
         return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
-    mtime = datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
     return FileContent(data, len(data), mtime, hashlib.sha256(data).hexdigest())
+
+
+def _stat(path: str) -> tuple[int, datetime]:
+    if is_url(path):
+        import fsspec
+
+        fs, name = fsspec.core.url_to_fs(path)
+        info = fs.info(name)
+        return int(info.get("size") or 0), stat_key(0, remote_mtime(info))[1] or datetime(1970, 1, 1)
+    status = os.stat(path)
+    return status.st_size, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
+
+
+def _open(path: str):
+    if is_url(path):
+        import fsspec
+
+        return fsspec.open(path, "rb").open()
+    return open(path, "rb")
 
 
 def build_batch(

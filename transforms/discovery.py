@@ -36,6 +36,9 @@ def discover(inputs: list[str | Path]) -> Discovery:
     """
     found = Discovery()
     for entry in inputs:
+        if is_url(str(entry)):
+            _find_remote(str(entry), found)
+            continue
         root = Path(entry)
         if not root.exists():
             found.rejections.append(Rejection(str(root), 0, "read", "missing_input", "path does not exist"))
@@ -45,6 +48,44 @@ def discover(inputs: list[str | Path]) -> Discovery:
             found.add(str(root))
     found.files.sort()
     return found
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names a file through fsspec (``s3://``, ``gcs://``, ``memory://``, ``file://`` ...)."""
+    return "://" in path
+
+
+def _find_remote(url: str, found: Discovery) -> None:
+    """Discover files under an fsspec URL, so a cluster can read its input from shared object storage."""
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url)
+    if not fs.exists(root):
+        found.rejections.append(Rejection(url, 0, "read", "missing_input", "URL does not exist"))
+        return
+    entries = fs.find(root, detail=True) if fs.isdir(root) else {root: fs.info(root)}
+    for name, info in sorted(entries.items()):
+        if Path(name).name.startswith(".") or info.get("type") == "directory":
+            continue
+        path = fs.unstrip_protocol(name)
+        found.files.append(path)
+        found.stats[path] = (int(info.get("size") or 0), remote_mtime(info))
+
+
+def remote_mtime(info: dict) -> float:
+    """Modification time in epoch seconds from an fsspec info dict (each backend names it differently)."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+    return -1.0
 
 
 def _walk(root: Path, found: Discovery) -> None:

@@ -106,3 +106,23 @@ def test_blocked_run_leaves_no_manifest_so_the_next_run_retries(tmp_path: Path, 
     assert _rows(warehouse, "SELECT count(*) FROM ingested_files") == [(0,)]
     retried = _run(inputs, warehouse)
     assert (retried.status, retried.articles_loaded) == ("loaded", 1)
+
+
+def test_inputs_can_be_fsspec_urls(seeds: Path, warehouse: Path) -> None:
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    for path in sorted(seeds.iterdir()):
+        memory.pipe(f"/newsetl-test/raw/{path.name}", path.read_bytes())
+    summary = newsetl_pipeline(inputs=["memory://newsetl-test/raw"], warehouse=str(warehouse))
+    assert (summary.files_seen, summary.articles_loaded) == (5, 5)
+    paths = [row[0] for row in _rows(warehouse, "SELECT source_path FROM articles ORDER BY 1")]
+    assert (
+        paths[0].startswith("memory://")
+        and paths[0].endswith(".txt")
+        and "/newsetl-test/raw/000_" in paths[0]
+    )
+    again = newsetl_pipeline(inputs=["memory://newsetl-test/raw"], warehouse=str(warehouse))
+    assert (again.files_skipped, again.documents_seen) == (5, 0)
+    local_url = newsetl_pipeline(inputs=[f"file://{seeds}"], warehouse=str(warehouse))
+    assert (local_url.files_seen, local_url.articles_loaded, local_url.skipped) == (5, 0, 5)
