@@ -1,0 +1,515 @@
+"""Benchmark the pipeline on a synthetic corpus: throughput, time per stage, peak memory, no-op re-run, I/O floor.
+
+The figures answer "how far are we from what the hardware allows and from a reference extractor":
+
+* end to end: a full ``newsetl_pipeline`` run into a fresh warehouse, in this process, after a warm-up run on the
+  seeds (so Prefect's API start-up and first imports are not billed to the corpus);
+* the I/O floor: the least any loader must do with the same files (read every byte, write it unchanged to Parquet,
+  load that Parquet into DuckDB), in bounded batches;
+* trafilatura's ``extract`` on a sample of the same articles wrapped as HTML, on one core, next to newsetl's own
+  transforms on the same pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from transforms.synth import SYNTH_VERSION, iter_corpus, seed_sentences
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+MANIFEST_NAME = ".synth-manifest.json"
+"""Hidden, so that the pipeline's discovery (which skips hidden names) never reads it as input."""
+STAGES = ("discover", "read_clean_split", "validate", "parquet", "load")
+FLOOR_BATCH_FILES = 2000
+TRAFILATURA_SAMPLE = 2000
+MB = 1_000_000
+RSS_SAMPLE_SECONDS = 0.05
+
+
+@dataclass(slots=True)
+class Corpus:
+    """A generated corpus on disk and what its manifest says about it."""
+
+    root: str
+    articles: int
+    format: str
+    seed: int
+    files: int
+    bytes: int
+    kinds: dict[str, int]
+    seconds: float
+    reused: bool = False
+
+
+# --- the corpus ------------------------------------------------------------------------------------------------
+
+
+def load_seed_sentences(folder: Path = SEEDS) -> tuple[str, ...]:
+    """The sentence pool of the synthetic corpus: every ``*.txt`` seed article, read once."""
+    return seed_sentences(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.txt")))
+
+
+def _fingerprint(articles: int, fmt: str, seed: int, sentences: tuple[str, ...]) -> dict:
+    pool = hashlib.sha256("\n".join(sentences).encode("utf-8")).hexdigest()[:16]
+    return {
+        "synth_version": SYNTH_VERSION,
+        "articles": articles,
+        "format": fmt,
+        "seed": seed,
+        "sentences": pool,
+    }
+
+
+def write_corpus(out: Path, articles: int, fmt: str = "txt", seed: int = 0, *, seeds: Path = SEEDS) -> Corpus:
+    """Generate the corpus into ``out``, file by file (memory stays flat), and write its manifest last.
+
+    A folder that holds a corpus made here before is replaced; any other non-empty folder is refused, so that a
+    typo in ``--out`` never deletes someone's data.
+    """
+    sentences = load_seed_sentences(seeds)
+    if out.exists() and any(out.iterdir()):
+        if not (out / MANIFEST_NAME).is_file():
+            raise FileExistsError(
+                f"{out} is not empty and holds no synthetic corpus: refusing to write into it"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    files = size = 0
+    kinds: Counter[str] = Counter()
+    folders: set[Path] = set()
+    for file in iter_corpus(sentences, articles, fmt, seed):
+        path = out / file.relpath
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
+        path.write_bytes(file.data)
+        files += 1
+        size += len(file.data)
+        kinds.update(file.kinds)
+    seconds = time.perf_counter() - started
+    corpus = Corpus(
+        str(out), articles, fmt, seed, files, size, dict(sorted(kinds.items())), round(seconds, 3)
+    )
+    manifest = dict(_fingerprint(articles, fmt, seed, sentences), corpus=asdict(corpus))
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return corpus
+
+
+def ensure_corpus(workdir: Path, articles: int, fmt: str = "txt", seed: int = 0) -> Corpus:
+    """The benchmark corpus under ``workdir``: reused when its manifest shows the same parameters, else generated."""
+    root = workdir / "corpus" / f"{fmt}-{articles}-seed{seed}"
+    manifest_path = root / MANIFEST_NAME
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        expected = _fingerprint(articles, fmt, seed, load_seed_sentences())
+        if all(manifest.get(key) == value for key, value in expected.items()):
+            return Corpus(**dict(manifest["corpus"], root=str(root), reused=True))
+    return write_corpus(root, articles, fmt, seed)
+
+
+def corpus_files(root: Path) -> Iterator[str]:
+    """Every input file of a corpus, in the order the pipeline's discovery sorts them (hidden names skipped)."""
+    found: list[str] = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found.extend(os.path.join(folder, name) for name in names if not name.startswith("."))
+    yield from sorted(found)
+
+
+# --- memory ----------------------------------------------------------------------------------------------------
+
+
+class PeakRss:
+    """Peak resident memory while the block runs: this process (kernel high-water mark) and its child processes.
+
+    The process's own peak is exact (the kernel's ``VmHWM``, reset on entry where Linux allows it); children (the
+    Prefect API server, worker processes) are sampled every 50 ms with psutil when it is installed.
+    """
+
+    def __init__(self) -> None:
+        self.start_mb = 0.0
+        self.process_mb = 0.0
+        self.children_mb = 0.0
+        self.total_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> PeakRss:
+        self._reset_high_water_mark()
+        self.start_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        try:
+            import psutil
+        except ImportError:
+            return self
+        self._thread = threading.Thread(target=self._sample, args=(psutil.Process(),), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+        self.process_mb = round(max(self.process_mb, own), 1)
+        self.children_mb = round(self.children_mb, 1)
+        self.total_mb = round(max(self.total_mb, self.process_mb), 1)
+
+    def _sample(self, process) -> None:
+        while not self._stop.wait(RSS_SAMPLE_SECONDS):
+            try:
+                own = process.memory_info().rss / 2**20
+                children = sum(child.memory_info().rss for child in process.children(recursive=True)) / 2**20
+            except Exception:  # a child may exit between listing and reading it
+                continue
+            self.process_mb = max(self.process_mb, own)
+            self.children_mb = max(self.children_mb, children)
+            self.total_mb = max(self.total_mb, own + children)
+
+    @staticmethod
+    def _reset_high_water_mark() -> None:
+        # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so an earlier phase's peak is not reported again.
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+
+
+# --- the measurements ------------------------------------------------------------------------------------------
+
+
+def _pipeline(runner: str | None) -> Callable[..., Any]:
+    """The flow as the benchmark calls it: as defined (``None``), or on one of ``flows.runners``' task runners."""
+    if runner is None:
+        from flows.pipeline import newsetl_pipeline
+
+        return newsetl_pipeline
+    from flows.pipeline import run_pipeline
+
+    return functools.partial(run_pipeline, runner=runner)
+
+
+def measure_pipeline(corpus: Corpus, warehouse: Path, batch_size: int, runner: str | None = None) -> dict:
+    """A full run of the flow into a fresh ``warehouse``, then a no-op re-run on the same input."""
+    pipeline = _pipeline(runner)
+    shutil.rmtree(warehouse, ignore_errors=True)
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        summary = pipeline(inputs=[corpus.root], warehouse=str(warehouse), batch_size=batch_size)
+        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    rerun = pipeline(inputs=[corpus.root], warehouse=str(warehouse), batch_size=batch_size)
+    rerun_seconds = time.perf_counter() - started
+    # Stage seconds are summed over batch tasks: with batches running side by side they add up to more than the
+    # wall time, hence the overlap figure; the rest of the wall time (Prefect, lock, publish) is unattributed.
+    stages = {stage: round(summary.stage_seconds.get(stage, 0.0), 3) for stage in STAGES}
+    staged = sum(stages.values())
+    return {
+        "pipeline": {
+            "status": summary.status,
+            "seconds": round(seconds, 3),
+            "articles_per_s": round(summary.documents_seen / seconds, 1),
+            "mb_per_s": round(corpus.bytes / MB / seconds, 2),
+            "files_seen": summary.files_seen,
+            "documents_seen": summary.documents_seen,
+            "articles_loaded": summary.articles_loaded,
+            "quarantined": summary.quarantined,
+            "skipped": summary.skipped,
+            "stage_seconds": stages,
+            "unattributed_seconds": round(max(seconds - staged, 0.0), 3),
+            "stage_overlap": round(staged / seconds, 2),
+        },
+        "peak_rss_mb": {
+            "process_at_start": rss.start_mb,
+            "process": rss.process_mb,
+            "children": rss.children_mb,
+            "total": rss.total_mb,
+        },
+        "noop_rerun": {
+            "status": rerun.status,
+            "seconds": round(rerun_seconds, 3),
+            "files_skipped": rerun.files_skipped,
+            "articles_loaded": rerun.articles_loaded,
+            "stage_seconds": {stage: round(value, 3) for stage, value in rerun.stage_seconds.items()},
+        },
+    }
+
+
+def measure_io_floor(corpus: Corpus, scratch: Path, batch_files: int = FLOOR_BATCH_FILES) -> dict:
+    """The least work any loader does: list, read every byte, write it unchanged to Parquet, load it into DuckDB.
+
+    Batches of ``batch_files`` files become one zstd Parquet file each (the pipeline's codec), so memory stays
+    bounded; DuckDB then loads them all with ``read_parquet`` into a table of a fresh database file.
+    """
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "parquet").mkdir(parents=True)
+    started = time.perf_counter()
+    paths = list(corpus_files(Path(corpus.root)))
+    timings = {"list_seconds": time.perf_counter() - started, "read_seconds": 0.0, "parquet_seconds": 0.0}
+    size = 0
+    for part, first in enumerate(range(0, len(paths), batch_files)):
+        batch = paths[first : first + batch_files]
+        clock = time.perf_counter()
+        data = []
+        for path in batch:
+            with open(path, "rb") as handle:
+                data.append(handle.read())
+        size += sum(map(len, data))
+        timings["read_seconds"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        table = pa.table({"path": pa.array(batch, pa.string()), "data": pa.array(data, pa.binary())})
+        pq.write_table(table, scratch / "parquet" / f"part-{part:06d}.parquet", compression="zstd")
+        timings["parquet_seconds"] += time.perf_counter() - clock
+    clock = time.perf_counter()
+    with duckdb.connect(str(scratch / "floor.duckdb")) as connection:
+        glob = str(scratch / "parquet" / "*.parquet")
+        connection.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?)", [glob])
+        [(rows,)] = connection.execute("SELECT count(*) FROM raw").fetchall()
+    timings["duckdb_seconds"] = time.perf_counter() - clock
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 3),
+        "articles_per_s": round(corpus.articles / seconds, 1),
+        "mb_per_s": round(size / MB / seconds, 2),
+        "files": rows,
+        **{name: round(value, 3) for name, value in timings.items()},
+    }
+
+
+def sample_pages(corpus: Corpus, sample: int) -> list[str]:
+    """Up to ``sample`` articles of the corpus, evenly spread, each as an HTML page.
+
+    Text articles are wrapped as one ``<p>`` per line (as ``newsetl eval`` does for trafilatura); HTML pages are
+    used as they are; JSON records give their ``html`` field or their wrapped ``text``. Inputs that are not
+    readable articles (empty, binary, malformed) are left out.
+    """
+    from transforms.documents import Document, parse_source
+
+    step = max(1, corpus.articles // max(1, sample))
+    pages: list[str] = []
+    position = 0
+    for path in corpus_files(Path(corpus.root)):
+        if len(pages) >= sample:
+            break
+        if path.endswith(".jsonl"):
+            for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+                if position % step == 0:
+                    pages.extend(_record_page(line))
+                position += 1
+            continue
+        position += 1
+        if (position - 1) % step:
+            continue
+        data = Path(path).read_bytes()
+        documents = [item for item in parse_source(path, data) if isinstance(item, Document)]
+        if documents and path.endswith(".html"):
+            pages.append(_decode(data))
+        elif documents:
+            pages.append(_wrap_as_html(documents[0].lines))
+    return pages[:sample]
+
+
+def _decode(data: bytes) -> str:
+    from transforms.decode import decode_bytes
+
+    return decode_bytes(data)[0]
+
+
+def _record_page(line: str) -> list[str]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(record, dict):
+        return []
+    if isinstance(record.get("html"), str):
+        return [record["html"]]
+    if isinstance(record.get("text"), str) and record["text"].strip():
+        return [_wrap_as_html(record["text"].splitlines())]
+    return []
+
+
+def _wrap_as_html(lines: list[str]) -> str:
+    import html
+
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
+    return f"<html><body>{paragraphs}</body></html>"
+
+
+def measure_trafilatura(pages: list[str]) -> dict:
+    """trafilatura's ``extract`` (default options) on ``pages``, one core; newsetl's transforms on the same pages."""
+    from transforms.articles import build_article
+    from transforms.documents import Document, parse_source
+
+    try:
+        import trafilatura
+    except ImportError:
+        return {"sample": len(pages), "error": "trafilatura is not installed (pip install '.[compare]')"}
+    trafilatura.extract(pages[0])  # first call loads trafilatura's models and caches; not part of the rate
+    started = time.perf_counter()
+    for page in pages:
+        trafilatura.extract(page)
+    seconds = time.perf_counter() - started
+    encoded = [page.encode("utf-8") for page in pages]
+    started = time.perf_counter()
+    for data in encoded:
+        for item in parse_source("sample.html", data):
+            if isinstance(item, Document):
+                build_article(item)
+    newsetl_seconds = time.perf_counter() - started
+    return {
+        "sample": len(pages),
+        "seconds": round(seconds, 3),
+        "articles_per_s": round(len(pages) / seconds, 1),
+        "newsetl_seconds": round(newsetl_seconds, 3),
+        "newsetl_articles_per_s": round(len(pages) / newsetl_seconds, 1),
+    }
+
+
+def _warm_up(scratch: Path, batch_size: int, runner: str | None) -> float:
+    """Run the flow once on the seeds: starts Prefect's API and imports GE, so the measured run pays neither."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    started = time.perf_counter()
+    _pipeline(runner)(inputs=[str(SEEDS)], warehouse=str(scratch), batch_size=batch_size)
+    return round(time.perf_counter() - started, 3)
+
+
+def run_bench(
+    workdir: Path,
+    articles: int = 100_000,
+    fmt: str = "txt",
+    *,
+    seed: int = 0,
+    batch_size: int = 2000,
+    trafilatura_sample: int = TRAFILATURA_SAMPLE,
+    runner: str | None = None,
+) -> dict:
+    """Every benchmark figure for one corpus, as a JSON-ready dict (see the module docstring).
+
+    ``runner`` None calls ``newsetl_pipeline`` as defined; a name (process, thread, dask) runs its batch tasks on
+    that task runner through ``flows.pipeline.run_pipeline``.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    corpus = ensure_corpus(workdir, articles, fmt, seed)
+    name = f"{fmt}-{articles}"
+    warmup = _warm_up(workdir / "warehouse-warmup", batch_size, runner)
+    measured = measure_pipeline(corpus, workdir / f"warehouse-{name}", batch_size, runner)
+    floor = measure_io_floor(corpus, workdir / f"floor-{name}")
+    reference = measure_trafilatura(sample_pages(corpus, trafilatura_sample))
+    pipeline = measured["pipeline"]
+    ratios = {
+        "pipeline_over_floor": round(pipeline["seconds"] / floor["seconds"], 2),
+        "pipeline_over_trafilatura": None,
+        "newsetl_one_core_over_trafilatura": None,
+    }
+    if "articles_per_s" in reference:
+        ratios["pipeline_over_trafilatura"] = round(
+            pipeline["articles_per_s"] / reference["articles_per_s"], 2
+        )
+        ratios["newsetl_one_core_over_trafilatura"] = round(
+            reference["newsetl_articles_per_s"] / reference["articles_per_s"], 2
+        )
+    return {
+        "params": {
+            "articles": articles,
+            "format": fmt,
+            "seed": seed,
+            "batch_size": batch_size,
+            "runner": runner or "flow default",
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "argv": sys.argv,
+        },
+        "corpus": asdict(corpus),
+        "warmup_seconds": warmup,
+        **measured,
+        "io_floor": floor,
+        "trafilatura": reference,
+        "ratios": ratios,
+    }
+
+
+def report_rows(result: dict) -> list[tuple[str, str]]:
+    """The benchmark as (metric, value) rows for a printed table."""
+    pipeline, floor, rerun = result["pipeline"], result["io_floor"], result["noop_rerun"]
+    corpus, rss, reference, ratios = (
+        result["corpus"],
+        result["peak_rss_mb"],
+        result["trafilatura"],
+        result["ratios"],
+    )
+    made = "reused" if corpus["reused"] else f"made in {corpus['seconds']} s"
+    rows = [
+        (
+            "corpus",
+            f"{corpus['articles']:,} articles, {corpus['files']:,} {corpus['format']} files, "
+            f"{corpus['bytes'] / MB:,.1f} MB ({made})",
+        ),
+        (
+            "end to end",
+            f"{pipeline['seconds']:.1f} s: {pipeline['articles_per_s']:,.0f} articles/s, "
+            f"{pipeline['mb_per_s']:.2f} MB/s ({pipeline['status']})",
+        ),
+        (
+            "  loaded / quarantined / skipped",
+            f"{pipeline['articles_loaded']:,} / {pipeline['quarantined']:,} / {pipeline['skipped']:,}",
+        ),
+    ]
+    stages = dict(pipeline["stage_seconds"], unattributed=pipeline["unattributed_seconds"])
+    total = sum(stages.values()) or 1.0
+    for stage, seconds in stages.items():
+        rows.append((f"  {stage}", f"{seconds:.2f} s ({100 * seconds / total:.0f}% of stage time)"))
+    if pipeline["stage_overlap"] > 1.05:
+        rows.append(("  stage time / wall time", f"{pipeline['stage_overlap']}x (batches ran side by side)"))
+    rows += [
+        (
+            "peak RSS",
+            f"{rss['process']:,.0f} MB process (from {rss['process_at_start']:,.0f} MB at start), "
+            f"{rss['children']:,.0f} MB children, {rss['total']:,.0f} MB together",
+        ),
+        ("no-op re-run", f"{rerun['seconds']:.2f} s ({rerun['files_skipped']:,} files skipped)"),
+        (
+            "I/O floor",
+            f"{floor['seconds']:.1f} s: {floor['articles_per_s']:,.0f} articles/s, {floor['mb_per_s']:.1f} MB/s "
+            f"(list {floor['list_seconds']:.1f}, read {floor['read_seconds']:.1f}, "
+            f"parquet {floor['parquet_seconds']:.1f}, duckdb {floor['duckdb_seconds']:.1f})",
+        ),
+    ]
+    if "articles_per_s" in reference:
+        rows.append(
+            (
+                "trafilatura extract (1 core)",
+                f"{reference['articles_per_s']:,.0f} articles/s on {reference['sample']:,} pages "
+                f"(newsetl transforms on the same pages: {reference['newsetl_articles_per_s']:,.0f}/s)",
+            )
+        )
+    else:
+        rows.append(("trafilatura extract (1 core)", reference.get("error", "not measured")))
+    rows += [
+        ("pipeline time / I/O floor", f"{ratios['pipeline_over_floor']}x"),
+        ("pipeline / trafilatura throughput", f"{ratios['pipeline_over_trafilatura']}x"),
+        ("newsetl / trafilatura, one core", f"{ratios['newsetl_one_core_over_trafilatura']}x"),
+        ("warm-up run (Prefect start, imports)", f"{result['warmup_seconds']:.1f} s"),
+    ]
+    return rows
