@@ -30,6 +30,9 @@ for _name in ("great_expectations", "great_expectations.data_context.types.base"
 
 SAMPLE_VALUES = 5
 SAMPLE_CHARS = 200
+# COMPLETE results list every failing value (whole article bodies) and index; the report kept for Data Docs drops
+# them, because it crosses process boundaries and is stored on disk for every batch of every run.
+_BULKY_RESULT_KEYS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ class RowCheck:
     passed: pa.Table
     rejections: list[RowRejection]
     outcomes: list[ExpectationOutcome]
+    # The suite's validation result as JSON-able data, for Data Docs (``expectations.data_docs``); None if no rows.
+    report: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,8 @@ class BatchCheck:
 
     outcomes: list[ExpectationOutcome]
     blocked_reason: str | None
+    # The suite's validation result as JSON-able data, for Data Docs (``expectations.data_docs``).
+    report: dict | None = None
 
     @property
     def success(self) -> bool:
@@ -122,12 +129,31 @@ def _batch_definition(name: str):
 
 def validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[ExpectationOutcome]:
     """Validate ``frame`` against ``suite`` and flatten every expectation's result."""
+    return _validate(frame, suite)[0]
+
+
+def _validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> tuple[list[ExpectationOutcome], dict]:
     suite = _context().suites.add_or_update(suite)
     batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
     report = batch.validate(
         suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_VALUES}
     )
-    return [_outcome(suite.name, result, len(frame)) for result in report.results]
+    outcomes = [_outcome(suite.name, result, len(frame)) for result in report.results]
+    return outcomes, _report_data(report)
+
+
+def _report_data(report) -> dict:
+    """The validation result as JSON-able data, without the per-row lists and with sample values shortened."""
+    data = report.to_json_dict()
+    for result in data.get("results", []):
+        details = result.get("result") or {}
+        for key in _BULKY_RESULT_KEYS:
+            details.pop(key, None)
+        if "partial_unexpected_list" in details:
+            details["partial_unexpected_list"] = [_short(v) for v in details["partial_unexpected_list"]]
+        for count in details.get("partial_unexpected_counts") or []:
+            count["value"] = _short(count.get("value"))
+    return data
 
 
 def _outcome(suite_name: str, result, rows: int) -> ExpectationOutcome:
@@ -156,11 +182,11 @@ def check_rows(articles: pa.Table, thresholds: Thresholds) -> RowCheck:
     if articles.num_rows == 0:
         return RowCheck(articles, [], [])
     frame = articles.to_pandas()
-    outcomes = validate(frame, row_suite(thresholds))
+    outcomes, report = _validate(frame, row_suite(thresholds))
     rejections = _first_failure_per_row(frame, outcomes)
     rejected_rows = {rejection.row for rejection in rejections}
     keep = [index for index in range(articles.num_rows) if index not in rejected_rows]
-    return RowCheck(articles.take(pa.array(keep, type=pa.int64())), rejections, outcomes)
+    return RowCheck(articles.take(pa.array(keep, type=pa.int64())), rejections, outcomes, report)
 
 
 def check_batch(
@@ -177,7 +203,7 @@ def check_batch(
     a feed that breaks wholesale should stop the load, not trickle into quarantine.
     """
     bounds = _row_count_bounds(thresholds, recent_row_counts)
-    outcomes = validate(articles.to_pandas(), batch_suite(thresholds, bounds))
+    outcomes, report = _validate(articles.to_pandas(), batch_suite(thresholds, bounds))
     failed = [outcome for outcome in outcomes if not outcome.success]
     reason = None
     if failed:
@@ -187,7 +213,7 @@ def check_batch(
             f"{rows_rejected} of {rows_checked} rows failed row expectations "
             f"(more than max_row_failure_ratio={thresholds.max_row_failure_ratio})"
         )
-    return BatchCheck(outcomes, reason)
+    return BatchCheck(outcomes, reason, report)
 
 
 def _row_count_bounds(thresholds: Thresholds, recent_row_counts: list[int]) -> tuple[int, int] | None:

@@ -124,6 +124,11 @@ def _print_summary(summary) -> None:
             rules.add_row(rule, str(count))
         console.print(rules)
     console.print(f"DuckDB warehouse: {summary.database}")
+    from flows.dashboard import dashboard_path
+
+    dashboard = dashboard_path(Path(summary.database).parent)
+    if dashboard.exists():
+        console.print(f"Data-quality dashboard: {dashboard}")
 
 
 @app.command()
