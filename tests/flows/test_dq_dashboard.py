@@ -238,3 +238,25 @@ def _unfilter(kind: int, line: bytearray, previous: bytearray, step: int) -> byt
             pa, pb, pc = abs(estimate - a), abs(estimate - b), abs(estimate - c)
             line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
     return line
+
+
+def test_every_run_publishes_its_summary_and_results_as_prefect_artifacts(dq_site: dict) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        summaries = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsetl-run-summary"]))
+        )
+        tables = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["newsetl-validation"]))
+        )
+    for summary in dq_site["summaries"]:
+        [markdown] = [a for a in summaries if a.description == f"newsetl run {summary.run_id}"]
+        assert f"`{summary.run_id}`: {summary.status}" in markdown.data
+        [table] = [a for a in tables if summary.run_id in (a.description or "")]
+        rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+        assert {row["suite"] for row in rows} == {"articles.rows", "articles.batch"}
+    blocked = dq_site["summaries"][-1]
+    [markdown] = [a for a in summaries if a.description == f"newsetl run {blocked.run_id}"]
+    assert "max_row_failure_ratio" in markdown.data
