@@ -18,9 +18,12 @@ from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from expectations.articles import BATCH_SUITE, ROW_SUITE
+from expectations.data_docs import label_report
 from expectations.gate import ExpectationOutcome, check_batch, check_rows
 from expectations.thresholds import Thresholds
 from flows import settings as _settings  # noqa: F401  (sets the no-telemetry environment before prefect loads)
+from flows.analytics import refresh_analytics
+from flows.dashboard import publish_dq_site
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
 from flows.runners import default_workers, make_task_runner
@@ -65,6 +68,8 @@ class BatchOutcome:
     dq_rows: dict[str, list[dict]] = field(default_factory=dict)
     blocked_reason: str | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # GE validation results (compact, labelled with run and batch) for the Data Docs site.
+    reports: list[dict] = field(default_factory=list)
 
 
 def new_run_id() -> str:
@@ -156,6 +161,7 @@ def process_batch(
         ),
         blocked_reason=verdict.blocked_reason,
         stage_seconds=clock.seconds,
+        reports=[label_report(report, run_id, part) for report in (rows.report, verdict.report) if report],
     )
 
 
@@ -178,6 +184,13 @@ def load_warehouse(
             "SELECT rule, count(*) FROM boilerplate_removals WHERE run_id = ? GROUP BY rule ORDER BY 2 DESC, 1",
             [run_id],
         ).fetchall()
+        # After the load's commit, in a transaction of its own: a failed refresh must not undo the load, and the
+        # next run's refresh catches up on whatever this one missed.
+        try:
+            refresh = refresh_analytics(connection)
+            get_run_logger().info("analytics refreshed: %s", refresh)
+        except Exception:
+            get_run_logger().exception("analytics refresh failed; the load is kept, the next run retries it")
     return {"run_row": result.run_row, "by_rule": dict(by_rule)}
 
 
@@ -199,8 +212,13 @@ def newsetl_pipeline(
     thresholds = Thresholds().with_overrides(dq_overrides or {})
     layout = WarehouseLayout(Path(warehouse))
     run_id = new_run_id()
+    reports: list[dict] = []
     with warehouse_lock(layout.lock, lock_wait_seconds):
-        return _run(inputs, layout, thresholds, run_id, batch_size, full)
+        try:
+            return _run(inputs, layout, thresholds, run_id, batch_size, full, reports)
+        finally:
+            # Blocked and failed runs are exactly the ones people come to the dashboard for.
+            publish_dq_site(str(layout.root), reports)
 
 
 def run_pipeline(
@@ -218,6 +236,7 @@ def _run(
     run_id: str,
     batch_size: int,
     full: bool,
+    reports: list[dict],
 ) -> RunSummary:
     logger = get_run_logger()
     started_at = utc_now()
@@ -261,6 +280,7 @@ def _run(
             skipped += outcome.skipped
             unchanged += outcome.unchanged_files
             outcomes.extend(outcome.outcomes)
+            reports.extend(outcome.reports)
             for table, rows in outcome.dq_rows.items():
                 validation_rows[table].extend(rows)
             if outcome.blocked_reason:
@@ -278,7 +298,9 @@ def _run(
             run_row.update(status="blocked", finished_at=utc_now(), reason=reason)
             with connect(layout) as connection:
                 record_unloaded_run(layout, connection, run_id, run_row, validation_rows)
-            return summarize(run_row, outcomes, {}, str(layout.database.resolve()), clock.seconds)
+            summary = summarize(run_row, outcomes, {}, str(layout.database.resolve()), clock.seconds)
+            publish_artifacts(summary, outcomes)
+            return summary
         run_row.update(status="loaded", finished_at=utc_now())
         with clock("load"):
             loaded = load_warehouse(str(layout.root), run_id, run_row, validation_rows)

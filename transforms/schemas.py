@@ -200,3 +200,68 @@ def table_from_rows(rows: list[dict], schema: pa.Schema) -> pa.Table:
 def concat_tables(tables: list[pa.Table]) -> pa.Table:
     """Concatenate tables of one schema."""
     return pa.concat_tables(tables)
+
+
+# Derived tables: recomputed from the current articles after each load by ``warehouse.analytics``.
+
+ARTICLE_SIMILARITY = _schema(
+    "Near-duplicate article pairs (syndicated copies of one text): estimated Jaccard similarity of their 5-word "
+    "shingle sets at or above 0.5 (transforms.similarity). Each pair appears twice, once in each direction.",
+    _field("article_id", pa.string(), "Current article.", nullable=False),
+    _field(
+        "similar_id", pa.string(), "Another current article that is a near-duplicate of it.", nullable=False
+    ),
+    _field(
+        "jaccard",
+        pa.float64(),
+        "Jaccard similarity of the two articles' 5-word shingle sets, estimated from 128-value MinHash "
+        "signatures (0 to 1; 1 = the same text).",
+        nullable=False,
+    ),
+)
+
+STORY_CLUSTERS = _schema(
+    "Story clusters: current articles about the same event, grouped by TF-IDF cosine similarity within a time "
+    "window (transforms.stories). Every current article has exactly one row; a story of its own is a cluster of one.",
+    _field(
+        "cluster_id",
+        pa.string(),
+        "Story id: the article_id of the cluster's first article (earliest published, undated ones last).",
+        nullable=False,
+    ),
+    _field("article_id", pa.string(), "Current article in the cluster.", nullable=False),
+)
+
+ARTICLE_MINHASH = _schema(
+    "MinHash signature of each analysed current article (transforms.similarity), kept so that a load hashes only its "
+    "new articles; a row also marks the article's figures as extracted.",
+    _field("article_id", pa.string(), "Current article.", nullable=False),
+    _field(
+        "signature",
+        pa.binary(),
+        "128 min-hash values folded to 32 bits, little-endian uint32; NULL when the body has no words.",
+    ),
+)
+
+ARTICLE_FIGURES = _schema(
+    "Casualty and displacement figures stated in current articles' bodies (transforms.figures): one row per figure.",
+    _field("article_id", pa.string(), "Article that states the figure.", nullable=False),
+    _field("quantity", pa.int64(), "The number as written (10,000 -> 10000; 'two' -> 2).", nullable=False),
+    _field(
+        "qualifier",
+        pa.string(),
+        "Hedge written before the number, lower case: at least, more than, over, nearly, about, ...; NULL if none.",
+    ),
+    _field(
+        "what",
+        pa.string(),
+        "What the number counts: killed, dead, injured, fled, displaced, evacuated, missing or casualties.",
+        nullable=False,
+    ),
+    _field("sentence", pa.string(), "The sentence the figure was read from.", nullable=False),
+)
+
+TABLES["article_similarity"] = ARTICLE_SIMILARITY
+TABLES["story_clusters"] = STORY_CLUSTERS
+TABLES["article_figures"] = ARTICLE_FIGURES
+TABLES["article_minhash"] = ARTICLE_MINHASH

@@ -14,6 +14,7 @@ _SCALAR_TYPES = {
     pa.float64(): "DOUBLE",
     pa.bool_(): "BOOLEAN",
     pa.timestamp("us"): "TIMESTAMP",
+    pa.binary(): "BLOB",
 }
 
 

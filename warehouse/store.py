@@ -7,6 +7,7 @@ is rolled forward (its run committed) or discarded (it did not) by the next run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.schemas import TABLES
+from warehouse.analytics import load_fts
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
@@ -39,7 +41,11 @@ def connect(layout: WarehouseLayout, *, read_only: bool = False) -> duckdb.DuckD
     if read_only:
         if not layout.database.exists():
             raise FileNotFoundError(f"no warehouse at {layout.database}: run `newsetl run` first")
-        return duckdb.connect(str(layout.database), read_only=True)
+        connection = duckdb.connect(str(layout.database), read_only=True)
+        # Analysts' SQL may call search_articles(), which needs the fts extension; loading it costs milliseconds.
+        with contextlib.suppress(duckdb.Error, ModuleNotFoundError):
+            load_fts(connection)
+        return connection
     layout.root.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(layout.database))
     ensure_schema(connection)

@@ -1,0 +1,100 @@
+"""The analytics refresh after a load: near-duplicates, story clusters, figures and the search index.
+
+Per-article work (MinHash signatures, figures) runs only for articles no refresh has analysed yet, in chunks, and
+its results are kept; the whole-corpus steps (pairing signatures by LSH, clustering, the BM25 index) run again only
+when the set of current articles changed, so a run that loaded nothing costs nothing here. The refresh is one
+transaction of its own, after the load's: a failed refresh leaves the loaded data alone and the next one catches up.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from transforms.figures import figures_table
+from transforms.schemas import ARTICLE_MINHASH
+from transforms.similarity import NUM_HASHES, folded, has_words, signatures, similar_pairs, similarity_table
+from transforms.stories import StoryArticle, cluster_stories, clusters_table
+from warehouse import analytics
+
+CHUNK_ARTICLES = 20_000
+
+
+@dataclass(slots=True)
+class RefreshReport:
+    """What a refresh did, and how long each step took."""
+
+    analysed: int = 0
+    retired: int = 0
+    similar_pairs: int | None = None
+    clusters: int | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def refresh_analytics(connection: duckdb.DuckDBPyConnection) -> RefreshReport:
+    """Bring the derived tables and the search index up to date with the current articles."""
+    report = RefreshReport()
+    with analytics.transaction(connection):
+        started = time.perf_counter()
+        report.retired = analytics.prune_derived(connection)
+        new_ids = analytics.unanalysed_ids(connection)
+        for start in range(0, len(new_ids), CHUNK_ARTICLES):
+            texts = analytics.article_texts(connection, new_ids[start : start + CHUNK_ARTICLES])
+            _analyse(connection, texts)
+        report.analysed = len(new_ids)
+        report.seconds["per_article"] = time.perf_counter() - started
+        if not (report.analysed or report.retired or not analytics.search_index_exists(connection)):
+            return report
+        started = time.perf_counter()
+        stored = analytics.signatures(connection)
+        pairs = similar_pairs(stored["article_id"].to_pylist(), _unpack(stored["signature"]))
+        analytics.replace_rows(connection, "article_similarity", similarity_table(pairs))
+        report.similar_pairs = len(pairs)
+        report.seconds["similarity"] = time.perf_counter() - started
+        started = time.perf_counter()
+        assignments = cluster_stories(_story_articles(analytics.current_texts(connection)))
+        analytics.replace_rows(connection, "story_clusters", clusters_table(assignments))
+        report.clusters = len({cluster_id for cluster_id, _ in assignments})
+        report.seconds["clusters"] = time.perf_counter() - started
+        started = time.perf_counter()
+        analytics.rebuild_search_index(connection)
+        report.seconds["search_index"] = time.perf_counter() - started
+    return report
+
+
+def _analyse(connection: duckdb.DuckDBPyConnection, texts: pa.Table) -> None:
+    """Signatures and figures of one chunk of new articles."""
+    ids = texts["article_id"].to_pylist()
+    bodies = texts["body"].to_pylist()
+    full = signatures(bodies)
+    compact = folded(full).astype("<u4")
+    present = has_words(full)
+    blobs = [row.tobytes() if keep else None for row, keep in zip(compact, present, strict=True)]
+    analytics.append_rows(
+        connection,
+        "article_minhash",
+        pa.table({"article_id": ids, "signature": blobs}, schema=ARTICLE_MINHASH),
+    )
+    analytics.append_rows(connection, "article_figures", figures_table(list(zip(ids, bodies, strict=True))))
+
+
+def _unpack(blobs: pa.ChunkedArray) -> np.ndarray:
+    """Stored signatures back to an ``(n, NUM_HASHES)`` uint32 array."""
+    return np.frombuffer(b"".join(blobs.to_pylist()), dtype="<u4").reshape(len(blobs), NUM_HASHES)
+
+
+def _story_articles(texts: pa.Table) -> list[StoryArticle]:
+    return [
+        StoryArticle(article_id, published_at, f"{title or ''}\n{body}")
+        for article_id, published_at, title, body in zip(
+            texts["article_id"].to_pylist(),
+            texts["published_at"].to_pylist(),
+            texts["title"].to_pylist(),
+            texts["body"].to_pylist(),
+            strict=True,
+        )
+    ]

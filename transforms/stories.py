@@ -1,0 +1,194 @@
+"""Story clusters: articles about the same event, grouped by TF-IDF cosine similarity within a time window.
+
+Single-pass clustering, as in topic detection and tracking: articles are taken in publication order and each joins
+the most similar story that is still open (its latest article is at most ``WINDOW_DAYS`` older), when the cosine
+similarity of the article's TF-IDF vector to the story's centroid reaches ``THRESHOLD``; otherwise it starts a
+story of its own. The window keeps a recurring conflict's separate flare-ups, months apart, from fusing into one
+story while the same vocabulary comes back; 90 days is wide enough for follow-ups and late re-publications.
+
+Articles without ``published_at`` cannot be placed in time, and their ingestion time says when the pipeline saw
+them, not when the event happened, so it must not stand in for it. They are clustered by text alone, after the
+dated ones: each joins the most similar story of any date (or another undated article's story) when it reaches the
+threshold.
+
+Vectors: terms are lower-case words of three letters or more, minus English stop words; weights are sublinear term
+frequency times smoothed inverse document frequency over the articles clustered together (with a floor on the
+article count, ``MIN_IDF_DOCUMENTS``); each article keeps its ``TOP_TERMS`` heaviest terms (L2-normalised), which is
+enough to say what a news story is about and keeps both memory and the inverted index small at 100,000 articles.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+
+from transforms.schemas import STORY_CLUSTERS
+
+WINDOW_DAYS = 90
+THRESHOLD = 0.2
+TOP_TERMS = 40
+# IDF is computed as if there were at least this many articles. In a small warehouse that holds mostly one story,
+# the story's own vocabulary (Karabakh, Azerbaijan, ceasefire) is in every article, and plain IDF would weigh it
+# least: exactly the terms that say what the story is about. With the floor, a term in every one of 5 articles
+# still outweighs nothing but a rare one; from 1,000 articles on, it is plain smoothed IDF.
+MIN_IDF_DOCUMENTS = 1000
+# A term shared by more open stories than this is too common to find candidates with (it still counts in scores).
+MAX_POSTINGS = 2000
+
+_TERM = re.compile(r"[^\W\d_]{3,}")
+STOP_WORDS = frozenset(
+    """
+    about above across after again against all almost along already also although among and another any anyone
+    are around because been before being below between both but can cannot could did does doing done down during
+    each either else even ever every few for from further had has have having her here hers herself him himself his
+    how however into its itself just last least less like made make many may might more most much must near need
+    neither never new next nor not now off often once one only onto other others our ours ourselves out over own
+    per perhaps put rather said same says see seen several shall she should since some still such than that the
+    their theirs them themselves then there these they this those though three through thus till too toward two
+    under until upon very via was way well were what whatever when where whether which while who whole whom whose
+    why will with within without would yet you your yours also told say according week weeks year years day days
+    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow time times first second
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryArticle:
+    """What clustering needs of an article: its id, publication time (or None) and text (title and body)."""
+
+    article_id: str
+    published_at: datetime | None
+    text: str
+
+
+@dataclass(slots=True)
+class _Story:
+    cluster_id: str
+    centroid: dict[int, float] = field(default_factory=dict)
+    norm_squared: float = 0.0
+    latest: datetime | None = None
+    members: list[str] = field(default_factory=list)
+
+
+def terms(text: str) -> list[str]:
+    """The text's index terms: lower-case words of three letters or more that are not stop words."""
+    return [word for word in _TERM.findall(text.casefold()) if word not in STOP_WORDS]
+
+
+def cosine(first: dict[int, float], second: dict[int, float]) -> float:
+    """Cosine similarity of two sparse vectors."""
+    if len(first) > len(second):
+        first, second = second, first
+    dot = sum(weight * second.get(term, 0.0) for term, weight in first.items())
+    norms = math.sqrt(sum(w * w for w in first.values())) * math.sqrt(sum(w * w for w in second.values()))
+    return dot / norms if norms else 0.0
+
+
+def tfidf_vectors(texts: Iterable[str], top_terms: int = TOP_TERMS) -> list[dict[int, float]]:
+    """One L2-normalised TF-IDF vector per text (term id -> weight), keeping its ``top_terms`` heaviest terms."""
+    vocabulary: dict[str, int] = {}
+    counted: list[tuple[np.ndarray, np.ndarray]] = []
+    for text in texts:
+        counts = Counter(vocabulary.setdefault(term, len(vocabulary)) for term in terms(text))
+        counted.append(
+            (
+                np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)),
+                np.fromiter(counts.values(), dtype=np.float32, count=len(counts)),
+            )
+        )
+    frequency = np.zeros(len(vocabulary), dtype=np.int64)
+    for ids, _ in counted:
+        frequency[ids] += 1
+    idf = np.log((1 + max(len(counted), MIN_IDF_DOCUMENTS)) / (1 + frequency)) + 1.0
+    vectors = []
+    for ids, counts in counted:
+        weights = (1.0 + np.log(counts)) * idf[ids]
+        if len(weights) > top_terms:
+            keep = np.argpartition(weights, -top_terms)[-top_terms:]
+            ids, weights = ids[keep], weights[keep]
+        norm = float(np.sqrt(np.dot(weights, weights)))
+        vectors.append(dict(zip(ids.tolist(), (weights / norm).tolist(), strict=True)) if norm else {})
+    return vectors
+
+
+def cluster_stories(
+    articles: Iterable[StoryArticle],
+    threshold: float = THRESHOLD,
+    window_days: int = WINDOW_DAYS,
+    top_terms: int = TOP_TERMS,
+) -> list[tuple[str, str]]:
+    """``(cluster_id, article_id)`` for every article; a cluster's id is the article_id of its first article."""
+    articles = list(articles)
+    vectors = tfidf_vectors((article.text for article in articles), top_terms)
+    order = sorted(
+        range(len(articles)),
+        key=lambda index: (
+            articles[index].published_at is None,
+            articles[index].published_at or datetime.min,
+            articles[index].article_id,
+        ),
+    )
+    window = timedelta(days=window_days)
+    stories: list[_Story] = []
+    postings: dict[int, set[int]] = {}
+    for index in order:
+        article, vector = articles[index], vectors[index]
+        best, best_score = None, threshold
+        for candidate in _candidates(vector, postings):
+            story = stories[candidate]
+            dated = article.published_at is not None and story.latest is not None
+            if dated and article.published_at - story.latest > window:
+                continue
+            score = _score(vector, story)
+            if score >= best_score:
+                best, best_score = candidate, score
+        if best is None:
+            best = len(stories)
+            stories.append(_Story(article.article_id))
+        _join(stories[best], best, article, vector, postings)
+    return [(story.cluster_id, member) for story in stories for member in story.members]
+
+
+def clusters_table(assignments: Iterable[tuple[str, str]]) -> pa.Table:
+    """``story_clusters`` rows from ``(cluster_id, article_id)`` pairs."""
+    rows = [{"cluster_id": cluster_id, "article_id": article_id} for cluster_id, article_id in assignments]
+    return pa.Table.from_pylist(rows, schema=STORY_CLUSTERS)
+
+
+def _candidates(vector: dict[int, float], postings: dict[int, set[int]]) -> set[int]:
+    found: set[int] = set()
+    for term in vector:
+        stories = postings.get(term)
+        if stories and len(stories) <= MAX_POSTINGS:
+            found |= stories
+    return found
+
+
+def _score(vector: dict[int, float], story: _Story) -> float:
+    """Cosine of a (unit) article vector and a story centroid."""
+    if not story.norm_squared:
+        return 0.0
+    dot = sum(weight * story.centroid.get(term, 0.0) for term, weight in vector.items())
+    return dot / math.sqrt(story.norm_squared)
+
+
+def _join(
+    story: _Story, number: int, article: StoryArticle, vector: dict[int, float], postings: dict[int, set[int]]
+) -> None:
+    # |c + v|^2 = |c|^2 + 2 c.v + |v|^2: the norm is kept up to date without a pass over the centroid.
+    dot = sum(weight * story.centroid.get(term, 0.0) for term, weight in vector.items())
+    story.norm_squared += 2 * dot + sum(weight * weight for weight in vector.values())
+    for term, weight in vector.items():
+        if term not in story.centroid:
+            postings.setdefault(term, set()).add(number)
+        story.centroid[term] = story.centroid.get(term, 0.0) + weight
+    story.members.append(article.article_id)
+    if article.published_at is not None and (story.latest is None or article.published_at > story.latest):
+        story.latest = article.published_at

@@ -1,0 +1,164 @@
+"""DuckDB side of the analytics refresh: derived tables in and out, the full-text index, the fts extension.
+
+The derived tables (``article_minhash``, ``article_figures``, ``article_similarity``, ``story_clusters``) and the
+BM25 index are rebuilt from the current articles after a load; ``flows.analytics`` computes them with the pure
+functions of ``transforms``. Everything here reads or writes the warehouse and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms.schemas import TABLES
+from warehouse.ddl import literal, quote
+
+FTS_SQL_FOLDER = Path(__file__).parent / "sql" / "fts"
+FTS_SCHEMA = "fts_main_articles"
+# Tables whose rows exist only for the current articles, keyed by article_id.
+PER_ARTICLE_TABLES = ("article_minhash", "article_figures")
+
+
+def fts_extension_path() -> Path:
+    """The fts extension binary shipped by the ``duckdb-extension-fts`` package (built for the pinned duckdb)."""
+    package = importlib.resources.files("duckdb_extension_fts")
+    return Path(str(package / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"))
+
+
+def load_fts(connection: duckdb.DuckDBPyConnection) -> None:
+    """Load the fts extension without the network: from the extension directory, else from the package's file.
+
+    ``INSTALL`` from a local file copies the extension into the extension directory (``~/.duckdb``), after which
+    ``LOAD fts`` works in any DuckDB client of the same version. Where that directory is not writable, the file is
+    loaded directly.
+    """
+    try:
+        connection.execute("LOAD fts")
+        return
+    except duckdb.Error:
+        pass
+    path = literal(str(fts_extension_path()))
+    try:
+        connection.execute(f"INSTALL {path}")
+        connection.execute("LOAD fts")
+    except duckdb.Error:
+        connection.execute(f"LOAD {path}")
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    connection.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def prune_derived(connection: duckdb.DuckDBPyConnection) -> int:
+    """Delete per-article derived rows of articles that are no longer current; returns how many articles."""
+    stale = connection.execute(
+        """
+        SELECT count(*) FROM article_minhash
+        WHERE article_id NOT IN (SELECT article_id FROM articles WHERE superseded_at IS NULL)
+        """
+    ).fetchone()[0]
+    if stale:
+        for table in PER_ARTICLE_TABLES:
+            connection.execute(
+                f"DELETE FROM {quote(table)} "
+                "WHERE article_id NOT IN (SELECT article_id FROM articles WHERE superseded_at IS NULL)"
+            )
+    return stale
+
+
+def unanalysed_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """Current articles without a ``article_minhash`` row (new since the last refresh), in id order."""
+    rows = connection.execute(
+        """
+        SELECT article_id FROM articles
+        WHERE superseded_at IS NULL AND article_id NOT IN (SELECT article_id FROM article_minhash)
+        ORDER BY article_id
+        """
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def article_texts(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> pa.Table:
+    """``article_id``, ``published_at``, ``title`` and ``body`` of the given articles, in id order."""
+    connection.register("wanted_ids", pa.table({"article_id": pa.array(ids, pa.string())}))
+    try:
+        return connection.execute(
+            """
+            SELECT article_id, published_at, title, body FROM articles
+            SEMI JOIN wanted_ids USING (article_id)
+            ORDER BY article_id
+            """
+        ).fetch_arrow_table()
+    finally:
+        connection.unregister("wanted_ids")
+
+
+def current_texts(connection: duckdb.DuckDBPyConnection) -> pa.Table:
+    """``article_id``, ``published_at``, ``title`` and ``body`` of every current article, in id order."""
+    return connection.execute(
+        "SELECT article_id, published_at, title, body FROM articles WHERE superseded_at IS NULL ORDER BY article_id"
+    ).fetch_arrow_table()
+
+
+def signatures(connection: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Every stored, non-empty MinHash signature (``article_id``, ``signature``), in id order."""
+    return connection.execute(
+        "SELECT article_id, signature FROM article_minhash WHERE signature IS NOT NULL ORDER BY article_id"
+    ).fetch_arrow_table()
+
+
+def append_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """Append an Arrow table of the declared schema to a derived table."""
+    if not data.num_rows:
+        return
+    connection.register("derived_rows", data.cast(TABLES[table]))
+    try:
+        connection.execute(f"INSERT INTO {quote(table)} SELECT * FROM derived_rows")
+    finally:
+        connection.unregister("derived_rows")
+
+
+def replace_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """Replace a derived table's rows, sorted by every column so that equal inputs give identical tables."""
+    connection.execute(f"DELETE FROM {quote(table)}")
+    data = data.cast(TABLES[table])
+    append_rows(connection, table, data.sort_by([(name, "ascending") for name in data.column_names]))
+
+
+def search_index_exists(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the BM25 index over ``articles`` has been built."""
+    return bool(
+        connection.execute(
+            "SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?", [FTS_SCHEMA]
+        ).fetchone()[0]
+    )
+
+
+def rebuild_search_index(connection: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the BM25 index over ``articles`` (title and body) and the search macros that query it.
+
+    DuckDB's fts index is a snapshot: it does not follow later inserts, so every refresh that saw new or retired
+    articles rebuilds it. It covers every version; the macros keep only current articles. The macros are created
+    here, not with the views, because DuckDB binds a macro's functions when it is created, and ``match_bm25``
+    exists only once the index does.
+    """
+    load_fts(connection)
+    connection.execute(
+        "PRAGMA create_fts_index('articles', 'article_id', 'title', 'body', "
+        "stemmer = 'porter', stopwords = 'english', lower = 1, strip_accents = 1, overwrite = 1)"
+    )
+    for path in sorted(FTS_SQL_FOLDER.glob("*.sql")):
+        connection.execute(path.read_text(encoding="utf-8"))
