@@ -6,7 +6,9 @@ from functools import cache
 
 MIN_WORDS = 5
 MIN_PROBABILITY = 0.5
-SAMPLE_CHARS = 4000
+# The model walks the text byte by byte in pure Python, so its cost grows with the sample: 1000 characters (some 170
+# words) cost a quarter of 4000 and gave the same language on every seed, gold article and benchmark page checked.
+SAMPLE_CHARS = 1000
 
 
 @cache
