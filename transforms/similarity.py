@@ -34,6 +34,7 @@ THRESHOLD = 0.5
 # A bucket larger than this would give a quadratic number of pairs; its members are then linked to its first member
 # only, which keeps the duplicate group connected (``v_articles.duplicate_of``) while the pair count stays linear.
 MAX_BUCKET_SIZE = 100
+PAIRS_PER_CHUNK = 1_000_000
 
 _BIN_BITS = 7  # 2**7 == NUM_HASHES bins
 _VALUE_BITS = 64 - _BIN_BITS
@@ -112,7 +113,13 @@ def similar_pairs(
     pairs = candidate_pairs(signature)
     if not len(pairs):
         return []
-    scores = estimated_jaccard(signature[pairs[:, 0]], signature[pairs[:, 1]])
+    # In chunks: gathering both signatures of millions of candidate pairs at once would take gigabytes.
+    scores = np.concatenate(
+        [
+            estimated_jaccard(signature[chunk[:, 0]], signature[chunk[:, 1]])
+            for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CHUNK))
+        ]
+    )
     keep = scores >= threshold
     result = []
     for (first, second), score in zip(pairs[keep].tolist(), scores[keep].tolist(), strict=True):
