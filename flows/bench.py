@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 MANIFEST_NAME = ".synth-manifest.json"
 """Hidden, so that the pipeline's discovery (which skips hidden names) never reads it as input."""
-STAGES = ("discover", "read_clean_split", "validate", "parquet", "load")
+STAGES = ("discover", "read_decode", "clean_split", "arrow", "validate", "parquet", "load")
 FLOOR_BATCH_FILES = 2000
 TRAFILATURA_SAMPLE = 2000
 MB = 1_000_000
@@ -192,18 +192,14 @@ class PeakRss:
 # --- the measurements ------------------------------------------------------------------------------------------
 
 
-def _pipeline(runner: str | None) -> Callable[..., Any]:
-    """The flow as the benchmark calls it: as defined (``None``), or on one of ``flows.runners``' task runners."""
-    if runner is None:
-        from flows.pipeline import newsetl_pipeline
-
-        return newsetl_pipeline
+def _pipeline(runner: str) -> Callable[..., Any]:
+    """The flow as ``newsetl run`` calls it, with its batch tasks on one of ``flows.runners``' task runners."""
     from flows.pipeline import run_pipeline
 
     return functools.partial(run_pipeline, runner=runner)
 
 
-def measure_pipeline(corpus: Corpus, warehouse: Path, batch_size: int, runner: str | None = None) -> dict:
+def measure_pipeline(corpus: Corpus, warehouse: Path, batch_size: int, runner: str = "process") -> dict:
     """A full run of the flow into a fresh ``warehouse``, then a no-op re-run on the same input."""
     pipeline = _pipeline(runner)
     shutil.rmtree(warehouse, ignore_errors=True)
@@ -384,7 +380,7 @@ def measure_trafilatura(pages: list[str]) -> dict:
     }
 
 
-def _warm_up(scratch: Path, batch_size: int, runner: str | None) -> float:
+def _warm_up(scratch: Path, batch_size: int, runner: str) -> float:
     """Run the flow once on the seeds: starts Prefect's API and imports GE, so the measured run pays neither."""
     shutil.rmtree(scratch, ignore_errors=True)
     started = time.perf_counter()
@@ -400,12 +396,12 @@ def run_bench(
     seed: int = 0,
     batch_size: int = 2000,
     trafilatura_sample: int = TRAFILATURA_SAMPLE,
-    runner: str | None = None,
+    runner: str = "process",
 ) -> dict:
     """Every benchmark figure for one corpus, as a JSON-ready dict (see the module docstring).
 
-    ``runner`` None calls ``newsetl_pipeline`` as defined; a name (process, thread, dask) runs its batch tasks on
-    that task runner through ``flows.pipeline.run_pipeline``.
+    The batch tasks run on ``runner`` (process, thread or dask; see ``flows.runners``), process by default as in
+    ``newsetl run``.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     corpus = ensure_corpus(workdir, articles, fmt, seed)
@@ -433,7 +429,7 @@ def run_bench(
             "format": fmt,
             "seed": seed,
             "batch_size": batch_size,
-            "runner": runner or "flow default",
+            "runner": runner,
         },
         "machine": {
             "cpus": os.cpu_count(),

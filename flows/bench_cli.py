@@ -65,11 +65,8 @@ def bench(
     batch_size: Annotated[int, typer.Option(min=1, help="Files per batch task.")] = 2000,
     sample: Annotated[int, typer.Option(min=1, help="Articles in the trafilatura comparison sample.")] = 2000,
     runner: Annotated[
-        str | None,
-        typer.Option(
-            help="Run batches on this task runner (process, thread, dask) [default: the flow's own]."
-        ),
-    ] = None,
+        str, typer.Option(help="Task runner of the batch tasks (process, thread, dask), as in newsetl run.")
+    ] = "process",
 ) -> None:
     """Measure the pipeline on a synthetic corpus: throughput, stage times, peak RSS, no-op re-run, I/O floor."""
     from flows.bench import report_rows, run_bench

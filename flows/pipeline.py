@@ -117,14 +117,14 @@ def process_batch(
     layout = WarehouseLayout(Path(warehouse))
     ingested_at = utc_now()
     clock = StageClock()
-    with clock("read_clean_split"):
-        batch = build_batch(
-            paths,
-            run_id,
-            ingested_at,
-            known_sha256=known_sha256,
-            final_attempt=task_run.run_count > PROCESS_BATCH_RETRIES,
-        )
+    batch = build_batch(
+        paths,
+        run_id,
+        ingested_at,
+        known_sha256=known_sha256,
+        final_attempt=task_run.run_count > PROCESS_BATCH_RETRIES,
+    )
+    clock.add(batch.seconds)
     crash_point("read")
     with clock("validate"):
         rows = check_rows(batch.articles, thresholds)

@@ -25,7 +25,7 @@ def make_task_runner(
     """
     workers = workers or default_workers()
     if kind == "process":
-        return ProcessPoolTaskRunner(max_workers=workers)
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=use_api, initargs=(_shared_api_url(),))
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=1)
     if kind == "dask":
@@ -42,3 +42,27 @@ def make_task_runner(
             }
         )
     raise ValueError(f"unknown runner {kind!r}; choose one of {', '.join(RUNNERS)}")
+
+
+def use_api(url: str | None) -> None:
+    """Point this (worker) process's Prefect client at ``url``; keep its own settings when ``url`` is None."""
+    if url:
+        os.environ["PREFECT_API_URL"] = url
+
+
+def _shared_api_url() -> str | None:
+    """The API worker processes must report to when none is configured: this process's ephemeral server.
+
+    Without it each worker starts an ephemeral API server of its own (a subprocess of some 230 MB and seconds
+    of start-up per worker) and its task runs are recorded in a database nobody reads.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # The same instance the flow's client uses (one per process), so the flow does not start a second one.
+    server = SubprocessASGIServer()
+    server.start()
+    return server.api_url

@@ -21,7 +21,7 @@ FIGURES = (
     ("pipeline", "mb_per_s"),
     *(
         ("pipeline", "stage_seconds", stage)
-        for stage in ("discover", "read_clean_split", "validate", "parquet")
+        for stage in ("discover", "read_decode", "clean_split", "arrow", "validate", "parquet")
     ),
     ("pipeline", "stage_seconds", "load"),
     ("peak_rss_mb", "process"),
@@ -67,7 +67,7 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert figures["noop_rerun"]["articles_loaded"] == 0
     assert figures["noop_rerun"]["files_skipped"] == figures["corpus"]["files"] == 300
     assert figures["io_floor"]["files"] == 300
-    for text in ("end to end", "read_clean_split", "peak RSS", "no-op re-run", "I/O floor", "trafilatura"):
+    for text in ("end to end", "clean_split", "peak RSS", "no-op re-run", "I/O floor", "trafilatura"):
         assert text in result.output
 
 

@@ -1,4 +1,8 @@
-"""The same run on every task runner gives the same warehouse: in-process, a process pool, a Dask LocalCluster."""
+"""The same run on every task runner gives the same warehouse: in-process, a process pool, a Dask LocalCluster.
+
+On the seeds (one batch of two files at a time) and on a small synthetic corpus of every format, with its
+duplicates and hostile files spread over many batches.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.bench import write_corpus
 from flows.pipeline import run_pipeline
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -36,3 +41,35 @@ def test_runner_gives_the_same_warehouse(runner: str, local_run: dict, warehouse
     summary = run_pipeline(runner=runner, workers=2, inputs=["seeds"], warehouse=str(warehouse), batch_size=2)
     assert (summary.status, summary.articles_loaded) == ("loaded", 5)
     assert _contents(warehouse) == local_run
+
+
+SYNTH_ARTICLES = 200
+SYNTH_BATCH = 40
+
+
+@pytest.fixture(scope="module")
+def synth_corpus(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("synth") / "corpus"
+    write_corpus(root, SYNTH_ARTICLES, "mixed", seed=7)
+    return root
+
+
+@pytest.fixture(scope="module")
+def local_synth_run(tmp_path_factory, prefect_harness, synth_corpus: Path) -> dict[str, list]:
+    warehouse = tmp_path_factory.mktemp("local-synth") / "warehouse"
+    summary = run_pipeline(
+        runner="thread", inputs=[str(synth_corpus)], warehouse=str(warehouse), batch_size=SYNTH_BATCH
+    )
+    assert summary.status == "loaded" and summary.documents_seen == SYNTH_ARTICLES
+    assert summary.skipped >= 4 and summary.quarantined >= 2, "duplicates skipped, hostile files quarantined"
+    return _contents(warehouse)
+
+
+def test_dask_cluster_gives_the_same_warehouse_on_a_synthetic_corpus(
+    synth_corpus: Path, local_synth_run: dict, warehouse: Path
+) -> None:
+    summary = run_pipeline(
+        runner="dask", workers=2, inputs=[str(synth_corpus)], warehouse=str(warehouse), batch_size=SYNTH_BATCH
+    )
+    assert (summary.status, summary.documents_seen) == ("loaded", SYNTH_ARTICLES)
+    assert _contents(warehouse) == local_synth_run
