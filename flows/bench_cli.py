@@ -67,6 +67,12 @@ def bench(
     runner: Annotated[
         str, typer.Option(help="Task runner of the batch tasks (process, thread, dask), as in newsetl run.")
     ] = "process",
+    analytics: Annotated[
+        bool,
+        typer.Option(
+            help="Refresh the analytics after the load, as newsetl run does; --no-analytics measures the ETL alone."
+        ),
+    ] = True,
 ) -> None:
     """Measure the pipeline on a synthetic corpus: throughput, stage times, peak RSS, no-op re-run, I/O floor."""
     from flows.bench import report_rows, run_bench
@@ -79,6 +85,7 @@ def bench(
         batch_size=batch_size,
         trafilatura_sample=sample,
         runner=runner,
+        analytics=analytics,
     )
     target = json_out or workdir / f"bench-{fmt.value}-{articles}.json"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,8 @@ is rolled forward (its run committed) or discarded (it did not) by the next run.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from warehouse.layout import WarehouseLayout
 from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
 
 SQL_FOLDER = Path(__file__).parent / "sql"
+# A run's load holds its new articles in a temporary table: without a limit DuckDB keeps them all in memory (2.4 GB
+# at 100,000 articles); with 512 MB it spills to ``news.duckdb.tmp/`` and takes 5.5 s instead of 3.6 s.
+LOAD_MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +130,31 @@ def load_run(
     their removal rows. A file read again because it changed supersedes the articles its earlier version gave.
     The manifest, the validation rows and ``run_row`` (completed with the counts) are written in the same
     transaction, so ``pipeline_runs`` never claims rows that are not there. ``checkpoint`` is called just before
-    the commit and just after it (crash tests hook in there).
+    the commit and just after it (crash tests hook in there). DuckDB works within ``LOAD_MEMORY_LIMIT`` meanwhile,
+    spilling to disk beyond it, so that loading a million articles needs no more memory than loading a thousand.
     """
+    with _memory_limit(connection, LOAD_MEMORY_LIMIT):
+        return _load_run(layout, connection, run_id, run_row, dq_rows, checkpoint)
+
+
+@contextmanager
+def _memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    connection.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET memory_limit = '{previous}'")
+
+
+def _load_run(
+    layout: WarehouseLayout,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_row: dict,
+    dq_rows: dict[str, list[dict]],
+    checkpoint: Callable[[str], None],
+) -> LoadResult:
     connection.execute("BEGIN")
     try:
         staged_count = _stage_view(

@@ -47,10 +47,12 @@ def _figure(result: dict, path: tuple[str, ...]) -> object:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_bench_reports_every_figure(tmp_path: Path) -> None:
+@pytest.mark.parametrize("analytics", ["--analytics", "--no-analytics"])
+def test_bench_reports_every_figure(tmp_path: Path, analytics: str) -> None:
     target = tmp_path / "figures.json"
     result = runner.invoke(
-        app, ["bench", "--articles", "300", "--workdir", str(tmp_path / "bench"), "--json-out", str(target)]
+        app,
+        ["bench", "-n", "300", "--workdir", str(tmp_path / "bench"), "--json-out", str(target), analytics],
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(target.read_text(encoding="utf-8"))
@@ -67,6 +69,7 @@ def test_bench_reports_every_figure(tmp_path: Path) -> None:
     assert figures["noop_rerun"]["articles_loaded"] == 0
     assert figures["noop_rerun"]["files_skipped"] == figures["corpus"]["files"] == 300
     assert figures["io_floor"]["files"] == 300
+    assert figures["params"]["analytics"] is (analytics == "--analytics")
     for text in ("end to end", "clean_split", "peak RSS", "no-op re-run", "I/O floor", "trafilatura"):
         assert text in result.output
 
