@@ -340,16 +340,20 @@ def sample_pages(corpus: Corpus, sample: int) -> list[str]:
         data = Path(path).read_bytes()
         documents = [item for item in parse_source(path, data) if isinstance(item, Document)]
         if documents and path.endswith(".html"):
-            pages.append(_decode(data))
+            pages.extend(_decode(data))
         elif documents:
             pages.append(_wrap_as_html(documents[0].lines))
     return pages[:sample]
 
 
-def _decode(data: bytes) -> str:
-    from transforms.decode import decode_bytes
+def _decode(data: bytes) -> list[str]:
+    """The page as text; none for bytes the text decoder refuses (hostile pages that the HTML path still reads)."""
+    from transforms.decode import DecodeError, decode_bytes
 
-    return decode_bytes(data)[0]
+    try:
+        return [decode_bytes(data)[0]]
+    except DecodeError:
+        return []
 
 
 def _record_page(line: str) -> list[str]:

@@ -26,7 +26,7 @@ from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
-from flows.runners import default_workers, make_task_runner
+from flows.runners import default_workers, freeze_loaded_objects, make_task_runner
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -114,6 +114,7 @@ def process_batch(
     Order matters: rows failing row expectations leave first (quarantine), then repeated articles (skipped), so a
     quarantined copy never hides a good one; the batch suite then judges exactly what would be loaded.
     """
+    freeze_loaded_objects()
     layout = WarehouseLayout(Path(warehouse))
     ingested_at = utc_now()
     clock = StageClock()

@@ -325,12 +325,18 @@ def _rewrite_staged(
         reader = connection.execute(query).fetch_record_batch()
         for old in staged_files(layout, run_id, table):
             old.unlink()
-        batches = [batch for batch in reader if batch.num_rows]
-        if not batches:
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        with pq.ParquetWriter(
-            folder / "part-loaded.parquet", TABLES[table], compression=COMPRESSION
-        ) as writer:
-            for batch in batches:
+        # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.
+        writer = None
+        try:
+            for batch in reader:
+                if not batch.num_rows:
+                    continue
+                if writer is None:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    writer = pq.ParquetWriter(
+                        folder / "part-loaded.parquet", TABLES[table], compression=COMPRESSION
+                    )
                 writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
+        finally:
+            if writer is not None:
+                writer.close()
