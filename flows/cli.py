@@ -62,6 +62,14 @@ def run(
         float | None, typer.Option(help="Seconds to wait for another run to release the warehouse.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON.")] = False,
+    analytics: Annotated[
+        bool,
+        typer.Option(
+            "--analytics/--no-analytics",
+            help="Refresh near-duplicates, stories, figures and search after the load (skip for bulk backfills;"
+            " the next run with analytics catches up).",
+        ),
+    ] = True,
 ) -> None:
     """Run the pipeline: ingest, clean, split metadata, write Parquet, validate, load DuckDB."""
     from flows.pipeline import run_pipeline
@@ -80,6 +88,7 @@ def run(
             batch_size=batch_size or settings.batch_size,
             lock_wait_seconds=settings.lock_wait_seconds if wait is None else wait,
             full=full,
+            analytics=analytics,
         )
     except WarehouseBusyError as error:
         error_console.print(f"newsetl: {error}")

@@ -185,14 +185,25 @@ def load_warehouse(
             "SELECT rule, count(*) FROM boilerplate_removals WHERE run_id = ? GROUP BY rule ORDER BY 2 DESC, 1",
             [run_id],
         ).fetchall()
-        # After the load's commit, in a transaction of its own: a failed refresh must not undo the load, and the
-        # next run's refresh catches up on whatever this one missed.
-        try:
-            refresh = refresh_analytics(connection)
-            get_run_logger().info("analytics refreshed: %s", refresh)
-        except Exception:
-            get_run_logger().exception("analytics refresh failed; the load is kept, the next run retries it")
     return {"run_row": result.run_row, "by_rule": dict(by_rule)}
+
+
+@task(name="refresh-analytics")
+def refresh_warehouse_analytics(warehouse: str) -> dict[str, float]:
+    """Bring near-duplicates, story clusters, figures and the search index up to date; returns step seconds.
+
+    Runs after the load's commit, on a connection and in a transaction of its own: a failed refresh must not undo
+    the load, so it is logged and not raised, and the next refresh catches up on every article this one missed.
+    """
+    logger = get_run_logger()
+    try:
+        with connect(WarehouseLayout(Path(warehouse))) as connection:
+            report = refresh_analytics(connection)
+    except Exception:
+        logger.exception("analytics refresh failed; the load is kept, the next run retries it")
+        return {}
+    logger.info("analytics refreshed: %s", report)
+    return report.seconds
 
 
 @flow(name="newsetl", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
@@ -203,11 +214,14 @@ def newsetl_pipeline(
     batch_size: int = 2000,
     lock_wait_seconds: float = 0.0,
     full: bool = False,
+    analytics: bool = True,
 ) -> RunSummary:
     """Run the pipeline on ``inputs`` into ``warehouse``; returns the run summary (status loaded/blocked/failed).
 
     Only files that are new or changed since the last run are read, unless ``full``. One run holds the warehouse
-    at a time: another waits up to ``lock_wait_seconds`` and then gives up with a clear message.
+    at a time: another waits up to ``lock_wait_seconds`` and then gives up with a clear message. Without
+    ``analytics`` the derived tables and search index are left as they were (for bulk backfills); the next run
+    with ``analytics`` catches up on every article loaded meanwhile.
     """
     inputs = [str(path) for path in (inputs or ["seeds"])]
     thresholds = Thresholds().with_overrides(dq_overrides or {})
@@ -216,7 +230,7 @@ def newsetl_pipeline(
     reports: list[dict] = []
     with warehouse_lock(layout.lock, lock_wait_seconds):
         try:
-            return _run(inputs, layout, thresholds, run_id, batch_size, full, reports)
+            return _run(inputs, layout, thresholds, run_id, batch_size, full, analytics, reports)
         finally:
             # Blocked and failed runs are exactly the ones people come to the dashboard for.
             publish_dq_site(str(layout.root), reports)
@@ -237,6 +251,7 @@ def _run(
     run_id: str,
     batch_size: int,
     full: bool,
+    analytics: bool,
     reports: list[dict],
 ) -> RunSummary:
     logger = get_run_logger()
@@ -306,6 +321,9 @@ def _run(
         with clock("load"):
             loaded = load_warehouse(str(layout.root), run_id, run_row, validation_rows)
         run_row = loaded["run_row"]
+        if analytics:
+            with clock("analytics"):
+                refresh_warehouse_analytics(str(layout.root))
         summary = summarize(
             run_row, outcomes, loaded["by_rule"], str(layout.database.resolve()), clock.seconds
         )
