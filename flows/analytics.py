@@ -9,6 +9,7 @@ transaction of its own, after the load's: a failed refresh leaves the loaded dat
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -21,7 +22,11 @@ from transforms.similarity import NUM_HASHES, folded, has_words, signatures, sim
 from transforms.stories import StoryArticle, cluster_stories, clusters_table
 from warehouse import analytics
 
-CHUNK_ARTICLES = 20_000
+# Texts are read and analysed this many at a time: 2,000 bodies of 5 KB and their shingle hashes take tens of MB,
+# and DuckDB's per-query cost is noise at that size.
+BATCH_ARTICLES = 2_000
+# DuckDB spills beyond this (sorting the texts, building the search index) instead of growing with the corpus.
+MEMORY_LIMIT = "512MB"
 
 
 @dataclass(slots=True)
@@ -38,14 +43,12 @@ class RefreshReport:
 def refresh_analytics(connection: duckdb.DuckDBPyConnection) -> RefreshReport:
     """Bring the derived tables and the search index up to date with the current articles."""
     report = RefreshReport()
-    with analytics.transaction(connection):
+    with analytics.memory_limit(connection, MEMORY_LIMIT), analytics.transaction(connection):
         started = time.perf_counter()
         report.retired = analytics.prune_derived(connection)
-        new_ids = analytics.unanalysed_ids(connection)
-        for start in range(0, len(new_ids), CHUNK_ARTICLES):
-            texts = analytics.article_texts(connection, new_ids[start : start + CHUNK_ARTICLES])
-            _analyse(connection, texts)
-        report.analysed = len(new_ids)
+        for batch in analytics.unanalysed_texts(connection, BATCH_ARTICLES):
+            _analyse(connection, batch)
+            report.analysed += batch.num_rows
         report.seconds["per_article"] = time.perf_counter() - started
         if not (report.analysed or report.retired or not analytics.search_index_exists(connection)):
             return report
@@ -56,7 +59,7 @@ def refresh_analytics(connection: duckdb.DuckDBPyConnection) -> RefreshReport:
         report.similar_pairs = len(pairs)
         report.seconds["similarity"] = time.perf_counter() - started
         started = time.perf_counter()
-        assignments = cluster_stories(_story_articles(analytics.current_texts(connection)))
+        assignments = cluster_stories(_StoryArticles(connection))
         analytics.replace_rows(connection, "story_clusters", clusters_table(assignments))
         report.clusters = len({cluster_id for cluster_id, _ in assignments})
         report.seconds["clusters"] = time.perf_counter() - started
@@ -66,8 +69,8 @@ def refresh_analytics(connection: duckdb.DuckDBPyConnection) -> RefreshReport:
     return report
 
 
-def _analyse(connection: duckdb.DuckDBPyConnection, texts: pa.Table) -> None:
-    """Signatures and figures of one chunk of new articles."""
+def _analyse(connection: duckdb.DuckDBPyConnection, texts: pa.RecordBatch) -> None:
+    """Signatures and figures of one batch of new articles."""
     ids = texts["article_id"].to_pylist()
     bodies = texts["body"].to_pylist()
     full = signatures(bodies)
@@ -87,14 +90,21 @@ def _unpack(blobs: pa.ChunkedArray) -> np.ndarray:
     return np.frombuffer(b"".join(blobs.to_pylist()), dtype="<u4").reshape(len(blobs), NUM_HASHES)
 
 
-def _story_articles(texts: pa.Table) -> list[StoryArticle]:
-    return [
-        StoryArticle(article_id, published_at, f"{title or ''}\n{body}")
-        for article_id, published_at, title, body in zip(
-            texts["article_id"].to_pylist(),
-            texts["published_at"].to_pylist(),
-            texts["title"].to_pylist(),
-            texts["body"].to_pylist(),
-            strict=True,
-        )
-    ]
+class _StoryArticles:
+    """The current articles as clustering reads them: streamed from the warehouse again on every iteration."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self._connection = connection
+
+    def __iter__(self) -> Iterator[StoryArticle]:
+        for batch in analytics.current_texts(self._connection, BATCH_ARTICLES):
+            yield from (
+                StoryArticle(article_id, published_at, f"{title or ''}\n{body}")
+                for article_id, published_at, title, body in zip(
+                    batch["article_id"].to_pylist(),
+                    batch["published_at"].to_pylist(),
+                    batch["title"].to_pylist(),
+                    batch["body"].to_pylist(),
+                    strict=True,
+                )
+            )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +34,8 @@ THRESHOLD = 0.5
 # A bucket larger than this would give a quadratic number of pairs; its members are then linked to its first member
 # only, which keeps the duplicate group connected (``v_articles.duplicate_of``) while the pair count stays linear.
 MAX_BUCKET_SIZE = 100
-PAIRS_PER_CHUNK = 1_000_000
+# Candidate pairs scored at once: each gathers two signatures (1 KB), so a chunk takes about 50 MB.
+PAIRS_PER_CHUNK = 50_000
 
 _BIN_BITS = 7  # 2**7 == NUM_HASHES bins
 _VALUE_BITS = 64 - _BIN_BITS
@@ -92,37 +93,29 @@ def estimated_jaccard(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 def candidate_pairs(signature: np.ndarray) -> np.ndarray:
     """Row index pairs ``(i, j)``, ``i < j``, that share at least one LSH band (an ``(n, 2)`` int64 array)."""
-    rows = np.flatnonzero(has_words(signature))
-    found: list[np.ndarray] = []
-    for band in range(BANDS):
-        block = signature[rows, band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
-        keys = np.full(len(rows), np.uint64(band), dtype=np.uint64)
-        for column in range(ROWS_PER_BAND):
-            keys = _mix(keys * _MULTIPLIER + block[:, column])
-        found.extend(_bucket_pairs(rows, keys))
+    found = list(_band_pairs(signature))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    return np.unique(pairs, axis=0)
+    return np.unique(np.concatenate(found), axis=0)
 
 
 def similar_pairs(
     ids: Sequence[str], signature: np.ndarray, threshold: float = THRESHOLD
 ) -> list[tuple[str, str, float]]:
     """Pairs of ids whose estimated Jaccard similarity reaches ``threshold``, each pair once (smaller id first)."""
-    pairs = candidate_pairs(signature)
+    # Scored band by band and in chunks, keeping only the similar pairs: on texts sharing many sentences, all the
+    # candidates together run to millions of pairs, and gathering their signatures at once to gigabytes.
+    kept = [
+        chunk[estimated_jaccard(signature[chunk[:, 0]], signature[chunk[:, 1]]) >= threshold]
+        for pairs in _band_pairs(signature)
+        for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CHUNK))
+    ]
+    pairs = np.unique(np.concatenate(kept), axis=0) if kept else np.empty((0, 2), dtype=np.int64)
     if not len(pairs):
         return []
-    # In chunks: gathering both signatures of millions of candidate pairs at once would take gigabytes.
-    scores = np.concatenate(
-        [
-            estimated_jaccard(signature[chunk[:, 0]], signature[chunk[:, 1]])
-            for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CHUNK))
-        ]
-    )
-    keep = scores >= threshold
+    scores = estimated_jaccard(signature[pairs[:, 0]], signature[pairs[:, 1]])
     result = []
-    for (first, second), score in zip(pairs[keep].tolist(), scores[keep].tolist(), strict=True):
+    for (first, second), score in zip(pairs.tolist(), scores.tolist(), strict=True):
         low, high = sorted((ids[first], ids[second]))
         result.append((low, high, round(score, 4)))
     return sorted(result)
@@ -175,6 +168,19 @@ def _densify(signature: np.ndarray) -> np.ndarray:
     signature = signature.copy()
     signature[fill] = np.where(part == _EMPTY, borrowed, part)
     return signature
+
+
+def _band_pairs(signature: np.ndarray) -> Iterator[np.ndarray]:
+    """Per LSH band, the row index pairs ``(i, j)``, ``i < j``, whose values agree on the whole band."""
+    rows = np.flatnonzero(has_words(signature))
+    for band in range(BANDS):
+        block = signature[rows, band * ROWS_PER_BAND : (band + 1) * ROWS_PER_BAND]
+        keys = np.full(len(rows), np.uint64(band), dtype=np.uint64)
+        for column in range(ROWS_PER_BAND):
+            keys = _mix(keys * _MULTIPLIER + block[:, column])
+        found = _bucket_pairs(rows, keys)
+        if found:
+            yield np.concatenate(found)
 
 
 def _bucket_pairs(rows: np.ndarray, keys: np.ndarray) -> list[np.ndarray]:

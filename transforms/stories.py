@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,6 +41,7 @@ TOP_TERMS = 40
 MIN_IDF_DOCUMENTS = 1000
 # A term shared by more open stories than this is too common to find candidates with (it still counts in scores).
 MAX_POSTINGS = 2000
+_FREQUENCY_CHUNK = 1000
 
 _TERM = re.compile(r"[^\W\d_]{3,}")
 STOP_WORDS = frozenset(
@@ -93,29 +94,12 @@ def cosine(first: dict[int, float], second: dict[int, float]) -> float:
 
 def tfidf_vectors(texts: Iterable[str], top_terms: int = TOP_TERMS) -> list[dict[int, float]]:
     """One L2-normalised TF-IDF vector per text (term id -> weight), keeping its ``top_terms`` heaviest terms."""
-    vocabulary: dict[str, int] = {}
-    counted: list[tuple[np.ndarray, np.ndarray]] = []
+    texts = _reiterable(texts)
+    vocabulary, frequency, count = _document_frequencies(texts)
+    vectors = _Vectors(vocabulary, frequency, count, top_terms)
     for text in texts:
-        counts = Counter(vocabulary.setdefault(term, len(vocabulary)) for term in terms(text))
-        counted.append(
-            (
-                np.fromiter(counts.keys(), dtype=np.int32, count=len(counts)),
-                np.fromiter(counts.values(), dtype=np.float32, count=len(counts)),
-            )
-        )
-    frequency = np.zeros(len(vocabulary), dtype=np.int64)
-    for ids, _ in counted:
-        frequency[ids] += 1
-    idf = np.log((1 + max(len(counted), MIN_IDF_DOCUMENTS)) / (1 + frequency)) + 1.0
-    vectors = []
-    for ids, counts in counted:
-        weights = (1.0 + np.log(counts)) * idf[ids]
-        if len(weights) > top_terms:
-            keep = np.argpartition(weights, -top_terms)[-top_terms:]
-            ids, weights = ids[keep], weights[keep]
-        norm = float(np.sqrt(np.dot(weights, weights)))
-        vectors.append(dict(zip(ids.tolist(), (weights / norm).tolist(), strict=True)) if norm else {})
-    return vectors
+        vectors.add(text)
+    return [vectors[index] for index in range(count)]
 
 
 def cluster_stories(
@@ -124,35 +108,49 @@ def cluster_stories(
     window_days: int = WINDOW_DAYS,
     top_terms: int = TOP_TERMS,
 ) -> list[tuple[str, str]]:
-    """``(cluster_id, article_id)`` for every article; a cluster's id is the article_id of its first article."""
-    articles = list(articles)
-    vectors = tfidf_vectors((article.text for article in articles), top_terms)
+    """``(cluster_id, article_id)`` for every article; a cluster's id is the article_id of its first article.
+
+    ``articles`` is read twice (term statistics, then vectors), so that no article's text is held longer than
+    it takes to read it: pass a collection, or an iterable whose every ``iter`` starts over in the same order (a
+    stream from the warehouse); a one-shot iterator is read into a list first. The result does not depend on
+    that order: stories form in publication order, and term ids only name terms.
+    """
+    articles = _reiterable(articles)
+    keys: list[tuple[str, datetime | None]] = []
+
+    def texts() -> Iterator[str]:
+        for article in articles:
+            keys.append((article.article_id, article.published_at))
+            yield article.text
+
+    vocabulary, frequency, count = _document_frequencies(texts())
+    vectors = _Vectors(vocabulary, frequency, count, top_terms)
+    for row, article in enumerate(articles):
+        if row >= count or article.article_id != keys[row][0]:
+            raise ValueError("the articles changed between the two reads clustering makes")
+        vectors.add(article.text)
     order = sorted(
-        range(len(articles)),
-        key=lambda index: (
-            articles[index].published_at is None,
-            articles[index].published_at or datetime.min,
-            articles[index].article_id,
-        ),
+        range(len(keys)),
+        key=lambda index: (keys[index][1] is None, keys[index][1] or datetime.min, keys[index][0]),
     )
     window = timedelta(days=window_days)
     stories: list[_Story] = []
     postings: dict[int, set[int]] = {}
     for index in order:
-        article, vector = articles[index], vectors[index]
+        (article_id, published_at), vector = keys[index], vectors[index]
         best, best_score = None, threshold
         for candidate in _candidates(vector, postings):
             story = stories[candidate]
-            dated = article.published_at is not None and story.latest is not None
-            if dated and article.published_at - story.latest > window:
+            dated = published_at is not None and story.latest is not None
+            if dated and published_at - story.latest > window:
                 continue
             score = _score(vector, story)
             if score >= best_score:
                 best, best_score = candidate, score
         if best is None:
             best = len(stories)
-            stories.append(_Story(article.article_id))
-        _join(stories[best], best, article, vector, postings)
+            stories.append(_Story(article_id))
+        _join(stories[best], best, article_id, published_at, vector, postings)
     return [(story.cluster_id, member) for story in stories for member in story.members]
 
 
@@ -180,7 +178,12 @@ def _score(vector: dict[int, float], story: _Story) -> float:
 
 
 def _join(
-    story: _Story, number: int, article: StoryArticle, vector: dict[int, float], postings: dict[int, set[int]]
+    story: _Story,
+    number: int,
+    article_id: str,
+    published_at: datetime | None,
+    vector: dict[int, float],
+    postings: dict[int, set[int]],
 ) -> None:
     # |c + v|^2 = |c|^2 + 2 c.v + |v|^2: the norm is kept up to date without a pass over the centroid.
     dot = sum(weight * story.centroid.get(term, 0.0) for term, weight in vector.items())
@@ -189,6 +192,74 @@ def _join(
         if term not in story.centroid:
             postings.setdefault(term, set()).add(number)
         story.centroid[term] = story.centroid.get(term, 0.0) + weight
-    story.members.append(article.article_id)
-    if article.published_at is not None and (story.latest is None or article.published_at > story.latest):
-        story.latest = article.published_at
+    story.members.append(article_id)
+    if published_at is not None and (story.latest is None or published_at > story.latest):
+        story.latest = published_at
+
+
+def _reiterable(items: Iterable) -> Iterable:
+    """``items`` itself when iterating it again starts over, else its items in a list."""
+    return list(items) if iter(items) is items else items
+
+
+def _document_frequencies(texts: Iterable[str]) -> tuple[dict[str, int], np.ndarray, int]:
+    """The vocabulary (term -> id, in order of first use), each term's document count, and the text count.
+
+    Counts are folded in per ``_FREQUENCY_CHUNK`` texts, so that no per-text data outlives its chunk.
+    """
+    vocabulary: dict[str, int] = {}
+    frequency = np.zeros(0, dtype=np.int64)
+    pending: list[np.ndarray] = []
+    count = 0
+
+    def fold() -> np.ndarray:
+        seen = np.bincount(np.concatenate(pending), minlength=len(vocabulary)) if pending else 0
+        pending.clear()
+        return np.pad(frequency, (0, len(vocabulary) - len(frequency))) + seen
+
+    for text in texts:
+        ids = {vocabulary.setdefault(term, len(vocabulary)) for term in terms(text)}
+        pending.append(np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        count += 1
+        if len(pending) >= _FREQUENCY_CHUNK:
+            frequency = fold()
+    return vocabulary, fold(), count
+
+
+class _Vectors:
+    """TF-IDF vectors of known texts, in compact rows: at most ``top_terms`` term ids and weights per text.
+
+    A vector is a dict only while it is used: at 100,000 articles, dicts of 40 floats would take 400 MB, these
+    rows 50 MB.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], frequency: np.ndarray, count: int, top_terms: int) -> None:
+        self._vocabulary = vocabulary
+        self._idf = np.log((1 + max(count, MIN_IDF_DOCUMENTS)) / (1 + frequency)) + 1.0
+        self._top_terms = top_terms
+        self._ids = np.zeros((count, top_terms), dtype=np.int32)
+        self._weights = np.zeros((count, top_terms), dtype=np.float64)
+        self._lengths = np.zeros(count, dtype=np.int32)
+        self._added = 0
+
+    def add(self, text: str) -> None:
+        """Vectorise the next text (texts come in the order the statistics were gathered in)."""
+        counts = Counter(self._vocabulary[term] for term in terms(text))
+        ids = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+        weights = (
+            1.0 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))
+        ) * self._idf[ids]
+        if len(weights) > self._top_terms:
+            keep = np.argpartition(weights, -self._top_terms)[-self._top_terms :]
+            ids, weights = ids[keep], weights[keep]
+        norm = float(np.sqrt(np.dot(weights, weights)))
+        row = self._added
+        self._added += 1
+        if norm:
+            self._ids[row, : len(ids)] = ids
+            self._weights[row, : len(ids)] = weights / norm
+            self._lengths[row] = len(ids)
+
+    def __getitem__(self, row: int) -> dict[int, float]:
+        length = self._lengths[row]
+        return dict(zip(self._ids[row, :length].tolist(), self._weights[row, :length].tolist(), strict=True))

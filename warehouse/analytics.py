@@ -51,6 +51,17 @@ def load_fts(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
+def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB works within ``limit`` (spilling to disk beyond it) until the block ends, then the previous limit."""
+    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    connection.execute(f"SET memory_limit = {literal(limit)}")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET memory_limit = {literal(previous)}")
+
+
+@contextmanager
 def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """One transaction: committed when the block ends, rolled back when it raises."""
     connection.execute("BEGIN")
@@ -79,38 +90,38 @@ def prune_derived(connection: duckdb.DuckDBPyConnection) -> int:
     return stale
 
 
-def unanalysed_ids(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    """Current articles without a ``article_minhash`` row (new since the last refresh), in id order."""
-    rows = connection.execute(
-        """
-        SELECT article_id FROM articles
-        WHERE superseded_at IS NULL AND article_id NOT IN (SELECT article_id FROM article_minhash)
-        ORDER BY article_id
-        """
-    ).fetchall()
-    return [row[0] for row in rows]
+def unanalysed_texts(connection: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """``article_id`` and ``body`` of current articles without a ``article_minhash`` row, streamed.
 
+    In storage order: the rows derived from each article do not depend on the others, and sorting would hold the
+    texts in DuckDB's memory while the caller writes.
 
-def article_texts(connection: duckdb.DuckDBPyConnection, ids: list[str]) -> pa.Table:
-    """``article_id``, ``published_at``, ``title`` and ``body`` of the given articles, in id order."""
-    connection.register("wanted_ids", pa.table({"article_id": pa.array(ids, pa.string())}))
+    Read on a cursor of its own (a connection of the same database, outside the caller's transaction), so that
+    the caller can write each batch's derived rows while the stream goes on: another query on the streaming
+    connection would end the stream. The cursor sees the committed ``article_minhash``; rows of retired
+    articles it still sees do not matter, since only current articles are read.
+    """
+    cursor = connection.cursor()
     try:
-        return connection.execute(
+        yield from cursor.execute(
             """
-            SELECT article_id, published_at, title, body FROM articles
-            SEMI JOIN wanted_ids USING (article_id)
-            ORDER BY article_id
+            SELECT article_id, body FROM articles
+            WHERE superseded_at IS NULL AND article_id NOT IN (SELECT article_id FROM article_minhash)
             """
-        ).fetch_arrow_table()
+        ).fetch_record_batch(batch_rows)
     finally:
-        connection.unregister("wanted_ids")
+        cursor.close()
 
 
-def current_texts(connection: duckdb.DuckDBPyConnection) -> pa.Table:
-    """``article_id``, ``published_at``, ``title`` and ``body`` of every current article, in id order."""
-    return connection.execute(
-        "SELECT article_id, published_at, title, body FROM articles WHERE superseded_at IS NULL ORDER BY article_id"
-    ).fetch_arrow_table()
+def current_texts(connection: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """``article_id``, ``published_at``, ``title`` and ``body`` of every current article, streamed.
+
+    In storage order, the same on every read within a transaction (DuckDB preserves insertion order); sorting
+    would hold every text in DuckDB's memory. Nothing else may run on ``connection`` until the stream ends.
+    """
+    yield from connection.execute(
+        "SELECT article_id, published_at, title, body FROM articles WHERE superseded_at IS NULL"
+    ).fetch_record_batch(batch_rows)
 
 
 def signatures(connection: duckdb.DuckDBPyConnection) -> pa.Table:

@@ -8,8 +8,7 @@ is rolled forward (its run committed) or discarded (it did not) by the next run.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.schemas import TABLES
-from warehouse.analytics import load_fts
+from warehouse.analytics import load_fts, memory_limit
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
@@ -133,18 +132,8 @@ def load_run(
     the commit and just after it (crash tests hook in there). DuckDB works within ``LOAD_MEMORY_LIMIT`` meanwhile,
     spilling to disk beyond it, so that loading a million articles needs no more memory than loading a thousand.
     """
-    with _memory_limit(connection, LOAD_MEMORY_LIMIT):
+    with memory_limit(connection, LOAD_MEMORY_LIMIT):
         return _load_run(layout, connection, run_id, run_row, dq_rows, checkpoint)
-
-
-@contextmanager
-def _memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    connection.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        connection.execute(f"SET memory_limit = '{previous}'")
 
 
 def _load_run(
