@@ -39,6 +39,9 @@ _LATIN_SINGLE_BYTE = frozenset(
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
+NUL_BYTES_REASON = "binary content: NUL bytes and no UTF-16/32 byte-order mark"
+
+
 class DecodeError(ValueError):
     """The bytes are not text in any encoding newsetl reads; the message says why."""
 
@@ -51,7 +54,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """
     encoding = _bom_encoding(data)
     if encoding is None and b"\x00" in data[:65536]:
-        raise DecodeError("binary content: NUL bytes and no UTF-16/32 byte-order mark")
+        raise DecodeError(NUL_BYTES_REASON)
     if encoding is not None:
         text = _decode(data, encoding)
     else:
@@ -111,10 +114,16 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
     )  # pragma: no cover - latin-1 fits all
 
 
-def _refuse_binary(text: str) -> None:
+def binary_content_reason(text: str) -> str | None:
+    """Why decoded ``text`` looks like binary data (too many control characters), or None if it reads as text."""
     sample = text[:65536]
     controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > MAX_CONTROL_RATIO:
-        raise DecodeError(
-            f"binary content: {controls} control characters in the first {len(sample)} characters"
-        )
+        return f"binary content: {controls} control characters in the first {len(sample)} characters"
+    return None
+
+
+def _refuse_binary(text: str) -> None:
+    reason = binary_content_reason(text)
+    if reason:
+        raise DecodeError(reason)

@@ -96,10 +96,12 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
 def _html_document(
     path: str, record: int, raw_sha256: str, html: str | bytes, given: MetadataHints
 ) -> Document | Rejection:
-    from transforms.html_extract import HtmlExtractionError, extract_html
+    from transforms.html_extract import BinaryContentError, HtmlExtractionError, extract_html
 
     try:
         page = extract_html(html)
+    except BinaryContentError as error:
+        return Rejection(path, record, "decode", "undecodable", str(error))
     except HtmlExtractionError as error:
         return Rejection(path, record, "parse", "html_unextractable", str(error))
     hints = MetadataHints(

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import lxml.etree as etree
 import lxml.html
 
+from transforms.decode import NUL_BYTES_REASON, binary_content_reason
+
 MAX_HTML_CHARS = 5_000_000
 """Pages longer than this lose their script/style blocks, then their end, before parsing."""
 
@@ -40,6 +42,10 @@ class HtmlExtractionError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class BinaryContentError(HtmlExtractionError):
+    """The "page" is binary data (an image or archive named .html), not markup."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,9 @@ def extract_html(html: str | bytes) -> HtmlPage:
     detection) or str. Raises ``HtmlExtractionError`` when the page holds no article text.
     """
     text = _decode(html) if isinstance(html, bytes | bytearray | memoryview) else html
+    binary = binary_content_reason(text)
+    if binary:
+        raise BinaryContentError(binary)
     root = _parse(_sanitize(_bound_size(text)))
     ld = _json_ld_article(root)
     meta = _read_metadata(root, ld)
@@ -101,6 +110,9 @@ def _decode(data: bytes | bytearray | memoryview) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, errors="replace")
+    # An image or archive named .html: without this it decodes to replacement characters and extracts as "text".
+    if b"\x00" in data[:65536]:
+        raise BinaryContentError(NUL_BYTES_REASON)
     declared = _declared_encoding(data[:8192])
     utf8 = data.decode("utf-8", errors="replace")
     invalid = utf8.count("\ufffd") - data.count("\ufffd".encode())

@@ -56,3 +56,28 @@ def test_unsupported_extension_is_rejected() -> None:
 def test_utf16_text_file_reads() -> None:
     [item] = parse_source("a.txt", TEXT.encode("utf-16"))
     assert isinstance(item, Document) and item.lines == TEXT.splitlines()
+
+
+def test_binary_file_named_html_is_refused_as_undecodable() -> None:
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40
+    [item] = parse_source("photo.html", png)
+    assert isinstance(item, Rejection)
+    assert (item.stage, item.reason) == ("decode", "undecodable")
+    assert "binary content" in item.detail
+
+
+def test_control_character_soup_named_html_is_refused() -> None:
+    soup = "".join(chr(code) for code in (1, 2, 3, 4, 5, 6, 7, 8, 14, 15) * 500).encode()
+    [item] = parse_source("noise.htm", b"<html><body><p>" + soup + b"</p></body></html>")
+    assert isinstance(item, Rejection) and item.reason == "undecodable"
+
+
+def test_utf16_html_with_bom_still_reads() -> None:
+    page = (
+        "<html><body><article><p>"
+        + "Ein ganz normaler Absatz über die Stadt. " * 20
+        + "</p></article></body></html>"
+    )
+    [item] = parse_source("page.html", page.encode("utf-16"))
+    assert isinstance(item, Document)
+    assert "über die Stadt" in " ".join(item.lines)

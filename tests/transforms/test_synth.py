@@ -110,14 +110,7 @@ def test_every_format_parses_and_every_article_has_a_body(sentences: tuple[str, 
     "fmt",
     [
         "txt",
-        pytest.param(
-            "html",
-            marks=pytest.mark.xfail(
-                reason="binary bytes named .html become an article: parse_source hands HTML bytes to "
-                "extract_html, whose decoder has no NUL/binary check (decode_bytes has one)",
-                strict=False,
-            ),
-        ),
+        "html",
         "jsonl",
     ],
 )
