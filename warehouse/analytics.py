@@ -149,6 +149,11 @@ def replace_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Tab
     append_rows(connection, table, data.sort_by([(name, "ascending") for name in data.column_names]))
 
 
+def checkpoint(connection: duckdb.DuckDBPyConnection) -> None:
+    """Write committed changes from the write-ahead log into the database file."""
+    connection.execute("CHECKPOINT")
+
+
 def search_index_exists(connection: duckdb.DuckDBPyConnection) -> bool:
     """Whether the BM25 index over ``articles`` has been built."""
     return bool(
