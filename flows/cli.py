@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flows import bench_cli, dq_cli, search_cli
+from flows.cli_support import (
+    WarehouseOption,
+    console,
+    echo_json_lines,
+    error_console,
+    read_only_rows,
+    truncate,
+)
 from flows.settings import load_settings
 
 app = typer.Typer(
     help="newsetl: batch ETL for scraped news articles.", no_args_is_help=True, add_completion=False
 )
-# Analysts pipe query output to files and pagers: keep rows on one line even when stdout is not a terminal.
-console = Console(width=None if Console().is_terminal else 200)
-error_console = Console(stderr=True)
-
-WarehouseOption = Annotated[
-    Path | None, typer.Option("--warehouse", "-w", help="Warehouse directory [default: warehouse/].")
-]
 
 
 def _parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -183,23 +183,9 @@ def query(
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
 ) -> None:
     """Run read-only SQL against the warehouse and print the result as a table."""
-    import duckdb
-
-    from warehouse.layout import WarehouseLayout
-    from warehouse.store import connect
-
-    layout = WarehouseLayout(warehouse or load_settings().warehouse)
-    try:
-        with connect(layout, read_only=True) as connection:
-            cursor = connection.execute(sql)
-            columns = [column[0] for column in cursor.description or []]
-            rows = cursor.fetchall()
-    except (duckdb.Error, FileNotFoundError) as error:
-        error_console.print(f"newsetl: query failed: {error}")
-        raise typer.Exit(1) from None
+    columns, rows = read_only_rows("query", warehouse, sql)
     if as_json:
-        for row in rows:
-            typer.echo(json.dumps(dict(zip(columns, row, strict=True)), default=str, ensure_ascii=False))
+        echo_json_lines(columns, rows)
         return
     table = Table()
     for column in columns:
@@ -271,17 +257,11 @@ def eval_(
 
 
 def _cell(value: object, max_width: int) -> str:
-    text = "NULL" if value is None else str(value)
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+    return truncate("NULL" if value is None else str(value), max_width)
 
 
-# Command groups that live in their own modules register themselves here.
-for _module in ("flows.dq_cli", "flows.search_cli", "flows.bench_cli"):
-    try:
-        importlib.import_module(_module).register(app)
-    except ModuleNotFoundError as _missing:
-        if _missing.name != _module:
-            raise
+for _commands in (dq_cli, search_cli, bench_cli):
+    _commands.register(app)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import duckdb
 import typer
+
+from flows.cli_support import WarehouseOption, warehouse_root
 
 
 def register(app: typer.Typer) -> None:
@@ -15,17 +16,14 @@ def register(app: typer.Typer) -> None:
 
 
 def dq(
-    warehouse: Annotated[
-        Path | None, typer.Option("--warehouse", "-w", help="Warehouse directory [default: warehouse/].")
-    ] = None,
+    warehouse: WarehouseOption = None,
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="How many recent runs to show.")] = 20,
 ) -> None:
     """Write the data-quality dashboard (<warehouse>/dq/index.html): one offline page, charts included."""
     from expectations.data_docs import data_docs_index
     from flows.dashboard import write_dashboard
-    from flows.settings import load_settings
 
-    root = warehouse or load_settings().warehouse
+    root = warehouse_root(warehouse)
     try:
         page = write_dashboard(root, runs)
     except (duckdb.Error, FileNotFoundError) as error:

@@ -63,7 +63,6 @@ class BatchOutcome:
     documents_seen: int = 0
     quarantined: int = 0
     skipped: int = 0
-    unchanged_files: int = 0
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
     dq_rows: dict[str, list[dict]] = field(default_factory=dict)
     blocked_reason: str | None = None
@@ -155,7 +154,6 @@ def process_batch(
         documents_seen=batch.documents_seen,
         quarantined=quarantine.num_rows,
         skipped=len(duplicates),
-        unchanged_files=batch.unchanged_files,
         outcomes=outcomes,
         dq_rows=dq_rows(
             run_id, part, outcomes, {ROW_SUITE: batch.articles.num_rows, BATCH_SUITE: passed.num_rows}
@@ -286,7 +284,7 @@ def _run(
         blocked: list[str] = []
         documents = len(plan.new_rejections)
         quarantined = len(plan.new_rejections)
-        skipped = unchanged = 0
+        skipped = 0
         sizes = {path: size for path, (size, _) in discovery.stats.items()}
         batches = chunk_files(plan.to_read, sizes, max_files=batch_size, max_bytes=MAX_BATCH_BYTES)
         for part, outcome in _run_batches(batches, run_id, layout, thresholds, history, plan.known_sha256):
@@ -294,7 +292,6 @@ def _run(
             documents += outcome.documents_seen
             quarantined += outcome.quarantined
             skipped += outcome.skipped
-            unchanged += outcome.unchanged_files
             outcomes.extend(outcome.outcomes)
             reports.extend(outcome.reports)
             for table, rows in outcome.dq_rows.items():

@@ -56,3 +56,12 @@ def write_file(folder: Path, name: str, content: str | bytes) -> Path:
     path = folder / name
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     return path
+
+
+def query_rows(warehouse: Path, sql: str) -> list[tuple]:
+    """Rows of read-only SQL on a warehouse, through the project's own connection (fts loaded, as analysts get it)."""
+    from warehouse.layout import WarehouseLayout
+    from warehouse.store import connect
+
+    with connect(WarehouseLayout(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()

@@ -48,10 +48,8 @@ class LineRule:
     zone: Zone = Zone.ANYWHERE
     weak: bool = False
 
-    def matches(self, line: str, words: int | None = None) -> bool:
-        """Whether this rule removes ``line`` (already whitespace-normalized; ``words`` its word count if known)."""
-        if words is None:
-            words = _word_count(line)
+    def matches(self, line: str, words: int) -> bool:
+        """Whether this rule removes ``line`` (already whitespace-normalized; ``words`` its word count)."""
         return words <= self.max_words and self.pattern.search(line) is not None
 
 
@@ -194,7 +192,6 @@ LINE_RULES: tuple[LineRule, ...] = (
     ),
 )
 
-RULES_BY_NAME: dict[str, LineRule] = {rule.name: rule for rule in LINE_RULES}
 _LONGEST_RULE_WORDS = max(rule.max_words for rule in LINE_RULES)
 _ANYWHERE = tuple(rule for rule in LINE_RULES if rule.zone is Zone.ANYWHERE)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 # Month names as news sites print them, in the languages newsetl meets most: English, French, German, Spanish,
 # Italian and Portuguese. Abbreviations are matched without their trailing period.
@@ -114,6 +114,17 @@ DATE_FORMATS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], tuple[
 )
 
 
+_YEAR = re.compile(r"\d{4}")
+
+
+def may_hold_date(text: str) -> bool:
+    """Whether ``text`` could hold a date of ``DATE_FORMATS``: every one of them writes a four-digit year.
+
+    A cheap test before trying prefixes of a line: most header lines are titles or prose, not dates.
+    """
+    return _YEAR.search(text) is not None
+
+
 def parse_date(text: str) -> ParsedDate | None:
     """Parse ``text`` when all of it is one date expression in a known format; ``None`` otherwise."""
     for name, pattern, day_month in DATE_FORMATS:
@@ -169,9 +180,3 @@ def _zone_offset(zone: str) -> int | None:
         sign = 1 if numeric[1] == "+" else -1
         return sign * (int(numeric[2]) * 60 + int(numeric[3] or 0))
     return ZONE_OFFSETS.get(zone)
-
-
-def is_future(parsed: ParsedDate, now: datetime | None = None) -> bool:
-    """Whether the date lies after ``now`` (UTC), allowing a day's slack for unknown time zones."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    return parsed.value > now + timedelta(days=1)

@@ -42,6 +42,11 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 NUL_BYTES_REASON = "binary content: NUL bytes and no UTF-16/32 byte-order mark"
 
 
+def has_nul_bytes(data: bytes) -> bool:
+    """Whether the start of ``data`` holds NUL bytes: binary, unless a UTF-16/32 byte-order mark says otherwise."""
+    return data.find(b"\x00", 0, 65536) != -1
+
+
 class DecodeError(ValueError):
     """The bytes are not text in any encoding newsetl reads; the message says why."""
 
@@ -52,8 +57,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     Order: a byte-order mark wins; then strict UTF-8; then the best charset_normalizer guess, with cp1252 and
     latin-1 as the last resort for short legacy files. Binary content (NUL bytes, control characters) is refused.
     """
-    encoding = _bom_encoding(data)
-    if encoding is None and b"\x00" in data[:65536]:
+    encoding = bom_encoding(data)
+    if encoding is None and has_nul_bytes(data):
         raise DecodeError(NUL_BYTES_REASON)
     if encoding is not None:
         text = _decode(data, encoding)
@@ -69,7 +74,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def _bom_encoding(data: bytes) -> str | None:
+def bom_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``data`` announces (its codec drops the mark), or None."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return encoding

@@ -69,8 +69,11 @@ def source_format(path: str | Path) -> str | None:
     return FORMATS_BY_SUFFIX.get(Path(path).suffix.lower())
 
 
-def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
-    """Turn one file's bytes into documents (or rejections), by the file's format."""
+def parse_source(path: str, data: bytes, *, sha256: str | None = None) -> list[Document | Rejection]:
+    """Turn one file's bytes into documents (or rejections), by the file's format.
+
+    ``sha256`` is the hex digest of ``data`` when the caller has it already (the batch reader hashes every file).
+    """
     fmt = source_format(path)
     if fmt is None:
         return [
@@ -78,10 +81,9 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
         ]
     if not data.strip():
         return [Rejection(path, 0, "read", "empty_file", f"{len(data)} bytes, no text")]
-    raw_sha256 = hashlib.sha256(data).hexdigest()
     if fmt == "html":
         # The HTML extractor decodes by itself: it honours the page's BOM and <meta charset>.
-        return [_html_document(path, 0, raw_sha256, data, MetadataHints())]
+        return [_html_document(path, 0, sha256 or _sha256(data), data, MetadataHints())]
     try:
         text, _ = decode_bytes(data)
     except DecodeError as error:
@@ -89,8 +91,13 @@ def parse_source(path: str, data: bytes) -> list[Document | Rejection]:
     if not text.strip():
         return [Rejection(path, 0, "decode", "empty_file", "only whitespace after decoding")]
     if fmt == "txt":
-        return [Document(path, "txt", 0, raw_sha256, text.splitlines())]
+        return [Document(path, "txt", 0, sha256 or _sha256(data), text.splitlines())]
+    # JSON Lines records are hashed one by one; the file's own hash is not needed.
     return _json_documents(path, text)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _html_document(

@@ -135,8 +135,8 @@ def _kept(line: str, body: str) -> bool:
 def score_case(score: Score, case: GoldCase, prediction: Prediction) -> None:
     """Add one case's removal counts and field matches to ``score``."""
     expected = case.expected
-    truth_body = normalize(expected["body"].replace("\n", " \n "))
-    predicted_body = normalize(prediction.body.replace("\n", " \n "))
+    truth_body = normalize(expected["body"])
+    predicted_body = normalize(prediction.body)
     score.cases += 1
     for line in visible_lines(case.input_path):
         truly_removed = not _kept(line, truth_body)

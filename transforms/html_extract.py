@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import lxml.etree as etree
 import lxml.html
 
-from transforms.decode import NUL_BYTES_REASON, binary_content_reason
+from transforms.decode import NUL_BYTES_REASON, binary_content_reason, bom_encoding, has_nul_bytes
 
 MAX_HTML_CHARS = 5_000_000
 """Pages longer than this lose their script/style blocks, then their end, before parsing."""
@@ -89,13 +89,6 @@ def extract_html(html: str | bytes) -> HtmlPage:
 
 # --- decoding ----------------------------------------------------------------------------------------
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _DECLARED_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.IGNORECASE)
 _XML_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.\-]+)""")
 # Browsers read these labels as windows-1252 (WHATWG encoding standard), and so do we.
@@ -107,11 +100,11 @@ _DETECTION_SAMPLE_BYTES = 200_000
 
 def _decode(data: bytes | bytearray | memoryview) -> str:
     data = bytes(data)
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
+    encoding = bom_encoding(data)
+    if encoding:
+        return data.decode(encoding, errors="replace")
     # An image or archive named .html: without this it decodes to replacement characters and extracts as "text".
-    if b"\x00" in data[:65536]:
+    if has_nul_bytes(data):
         raise BinaryContentError(NUL_BYTES_REASON)
     declared = _declared_encoding(data[:8192])
     utf8 = data.decode("utf-8", errors="replace")
@@ -289,7 +282,8 @@ _BY_PREFIX_RE = re.compile(r"^by\s+", re.IGNORECASE)
 def _read_metadata(root: lxml.html.HtmlElement, ld: dict) -> dict[str, str | None]:
     metas = _meta_values(root)
     outlet = _first(_non_url(metas.get("og:site_name")), _ld_name(ld.get("publisher")))
-    byline = _first(_ld_name(ld.get("author")), _non_url(metas.get("author")), _byline_element(root))
+    # ``or`` chains, not _first(): the page-walking fallbacks run only when the metadata has no answer.
+    byline = _ld_name(ld.get("author")) or _non_url(metas.get("author")) or _byline_element(root)
     if byline:
         byline = _BY_PREFIX_RE.sub("", byline) or None
     return {
@@ -298,8 +292,8 @@ def _read_metadata(root: lxml.html.HtmlElement, ld: dict) -> dict[str, str | Non
             metas.get("article:published_time"),
             _ld_text(ld.get("datePublished")),
             *(metas.get(key) for key in _PUBLISHED_META_KEYS),
-            _time_datetime(root),
-        ),
+        )
+        or _time_datetime(root),
         "byline": byline,
         "outlet": outlet,
         "language": _read_language(root, metas, ld),
@@ -445,12 +439,17 @@ def _strip_site_suffix(title: str, outlet: str | None, always: bool) -> str:
 def _time_datetime(root: lxml.html.HtmlElement) -> str | None:
     # A <time> marked as the publication date, else the first one inside <article>, else the first one.
     times = [el for el in root.iter("time") if (el.get("datetime") or "").strip()]
-    marked = [el for el in times if el.get("itemprop") == "datePublished" or el.get("pubdate") is not None]
-    in_article = [el for el in times if any(anc.tag == "article" for anc in el.iterancestors())]
-    for candidates in (marked, in_article, times):
-        if candidates:
-            return candidates[0].get("datetime").strip()
-    return None
+    if not times:
+        return None
+    # Tested one preference at a time: the ancestor walk of the second is needed only when no <time> is marked.
+    for prefers in (
+        lambda el: el.get("itemprop") == "datePublished" or el.get("pubdate") is not None,
+        lambda el: any(ancestor.tag == "article" for ancestor in el.iterancestors()),
+    ):
+        for element in times:
+            if prefers(element):
+                return element.get("datetime").strip()
+    return times[0].get("datetime").strip()
 
 
 def _read_language(root: lxml.html.HtmlElement, metas: dict[str, str], ld: dict) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from transforms.agencies import find_agencies
 from transforms.boilerplate import RIGHTS_RESERVED, Removal
-from transforms.dates import MONTHS, ParsedDate, parse_date
+from transforms.dates import MONTHS, ParsedDate, may_hold_date, parse_date
 
 HEADER_SCAN_LINES = 5
 MAX_TITLE_WORDS = 30
@@ -154,7 +154,7 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
     """
     label = _DATE_LABEL.match(line)
     text = line[label.end() :] if label else line
-    if not text[:1].isalnum():
+    if not text[:1].isalnum() or not may_hold_date(text):
         return None
     first_part = _DATE_PART_SEPARATOR.split(text, maxsplit=1)[0]
     parsed = parse_date(first_part)

@@ -193,11 +193,12 @@ def _load_run(
         for table, rows in dq_rows.items():
             insert_rows(connection, table, rows)
         insert_rows(connection, "pipeline_runs", [run_row])
-        loaded_rows = {"ingested_files": "SELECT * FROM final_files"}
+        loaded_rows: dict[str, tuple[str, list]] = {"ingested_files": ("SELECT * FROM final_files", [])}
         if duplicates:
-            loaded_rows["articles"] = "SELECT * FROM new_articles"
+            loaded_rows["articles"] = ("SELECT * FROM new_articles", [])
             loaded_rows["boilerplate_removals"] = (
-                f"SELECT * FROM boilerplate_removals WHERE run_id = '{run_id}'"
+                "SELECT * FROM boilerplate_removals WHERE run_id = ?",
+                [run_id],
             )
         _rewrite_staged(layout, connection, run_id, loaded_rows)
         checkpoint("before_commit")
@@ -306,12 +307,15 @@ def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[Pa
 
 
 def _rewrite_staged(
-    layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str, queries: dict[str, str]
+    layout: WarehouseLayout,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    queries: dict[str, tuple[str, list]],
 ) -> None:
-    """Replace a run's staged Parquet of each table with the rows ``queries[table]`` selects (what was loaded)."""
-    for table, query in queries.items():
+    """Replace a run's staged Parquet of each table with the rows ``queries[table]`` (SQL, parameters) selects."""
+    for table, (query, parameters) in queries.items():
         folder = layout.staged_table(run_id, table)
-        reader = connection.execute(query).fetch_record_batch()
+        reader = connection.execute(query, parameters).fetch_record_batch()
         for old in staged_files(layout, run_id, table):
             old.unlink()
         # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.

@@ -6,11 +6,10 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.pipeline import newsetl_pipeline
-from tests.conftest import write_file
+from tests.conftest import query_rows, write_file
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -19,11 +18,6 @@ STORY = (
     "Officials said the terminal would handle two million passengers a year and cut waiting times. "
     "Local businesses welcomed the opening, while residents complained about traffic on the coast road."
 )
-
-
-def _rows(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
 
 
 def _run(inputs: Path, warehouse: Path, **options):
@@ -39,7 +33,7 @@ def test_every_run_accounts_for_its_inputs(seeds: Path, tmp_path: Path, warehous
     write_file(inputs, "new.txt", f"Ferry Terminal Opens\n{STORY}\n")
     _run(inputs, warehouse)
     _run(inputs, warehouse)
-    runs = _rows(
+    runs = query_rows(
         warehouse,
         "SELECT files_seen, files_loaded, files_quarantined, files_skipped, documents_seen, articles_loaded, "
         "quarantined, skipped FROM pipeline_runs ORDER BY started_at",
@@ -60,8 +54,8 @@ def test_duplicate_article_in_another_file_is_stored_once(
     write_file(inputs, "b_mirror.txt", b"Some Other Headline\n\n" + original.read_bytes())
     summary = _run(inputs, warehouse)
     assert (summary.articles_loaded, summary.skipped, summary.files_skipped) == (0, 1, 2)
-    [(article_id,)] = _rows(warehouse, "SELECT article_id FROM articles")
-    [(outcome, detail)] = _rows(
+    [(article_id,)] = query_rows(warehouse, "SELECT article_id FROM articles")
+    [(outcome, detail)] = query_rows(
         warehouse, "SELECT outcome, detail FROM ingested_files WHERE path LIKE '%b_mirror.txt'"
     )
     assert (outcome, detail) == ("skipped", f"duplicate of {article_id}")
@@ -71,12 +65,12 @@ def test_changed_file_replaces_its_article_and_keeps_history(tmp_path: Path, war
     inputs = tmp_path / "in"
     path = write_file(inputs, "story.txt", f"Ferry Terminal Opens\n{STORY}\n")
     _run(inputs, warehouse)
-    [(first_id,)] = _rows(warehouse, "SELECT article_id FROM articles")
+    [(first_id,)] = query_rows(warehouse, "SELECT article_id FROM articles")
     path.write_text(f"Ferry Terminal Opens\n{STORY} A correction was appended to the story.\n")
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
     summary = _run(inputs, warehouse)
     assert summary.articles_loaded == 1
-    history = _rows(
+    history = query_rows(
         warehouse,
         "SELECT article_id, superseded_at IS NOT NULL, superseded_by FROM articles ORDER BY ingested_at, article_id",
     )
@@ -95,7 +89,7 @@ def test_touched_but_identical_file_is_not_processed_again(tmp_path: Path, wareh
     assert (touched.documents_seen, touched.files_skipped, touched.articles_loaded) == (0, 1, 0)
     again = _run(inputs, warehouse)
     assert (again.documents_seen, again.files_skipped) == (0, 1)
-    assert _rows(warehouse, "SELECT count(*) FROM articles") == [(1,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM articles") == [(1,)]
 
 
 def test_blocked_run_leaves_no_manifest_so_the_next_run_retries(tmp_path: Path, warehouse: Path) -> None:
@@ -103,7 +97,7 @@ def test_blocked_run_leaves_no_manifest_so_the_next_run_retries(tmp_path: Path, 
     write_file(inputs, "story.txt", f"Ferry Terminal Opens\n{STORY}\n")
     blocked = _run(inputs, warehouse, dq_overrides={"min_word_count": "500"})
     assert blocked.status == "blocked"
-    assert _rows(warehouse, "SELECT count(*) FROM ingested_files") == [(0,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM ingested_files") == [(0,)]
     retried = _run(inputs, warehouse)
     assert (retried.status, retried.articles_loaded) == ("loaded", 1)
 
@@ -116,7 +110,7 @@ def test_inputs_can_be_fsspec_urls(seeds: Path, warehouse: Path) -> None:
         memory.pipe(f"/newsetl-test/raw/{path.name}", path.read_bytes())
     summary = newsetl_pipeline(inputs=["memory://newsetl-test/raw"], warehouse=str(warehouse))
     assert (summary.files_seen, summary.articles_loaded) == (5, 5)
-    paths = [row[0] for row in _rows(warehouse, "SELECT source_path FROM articles ORDER BY 1")]
+    paths = [row[0] for row in query_rows(warehouse, "SELECT source_path FROM articles ORDER BY 1")]
     assert (
         paths[0].startswith("memory://")
         and paths[0].endswith(".txt")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from flows.pipeline import newsetl_pipeline
-from tests.conftest import write_file
+from tests.conftest import query_rows, write_file
 from transforms.schemas import ARTICLES
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -23,15 +22,10 @@ GOOD_BODY = (
 )
 
 
-def _query(warehouse: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
 def _snapshot(warehouse: Path) -> dict[str, object]:
     """Every data table's rows, plus a hash of every published Parquet file."""
     tables = {
-        table: sorted(map(repr, _query(warehouse, f"SELECT * FROM {table}")))
+        table: sorted(map(repr, query_rows(warehouse, f"SELECT * FROM {table}")))
         for table in ("articles", "boilerplate_removals", "quarantine")
     }
     files = {
@@ -45,21 +39,21 @@ def test_seed_run_loads_every_article(seeds: Path, warehouse: Path) -> None:
     summary = newsetl_pipeline(inputs=[str(seeds)], warehouse=str(warehouse))
     assert summary.status == "loaded"
     assert (summary.files_seen, summary.articles_loaded, summary.quarantined, summary.skipped) == (5, 5, 0, 0)
-    rows = _query(
+    rows = query_rows(
         warehouse,
         "SELECT source_path, title, published_at, outlet, wire_agencies FROM articles ORDER BY source_path",
     )
     assert [Path(row[0]).name[:3] for row in rows] == ["000", "001", "002", "003", "004"]
     assert rows[1][3] == "France24" and rows[1][4] == ["AFP", "AP"]
     assert rows[4][2] is None
-    [(status, seen, loaded, quarantined, skipped)] = _query(
+    [(status, seen, loaded, quarantined, skipped)] = query_rows(
         warehouse, "SELECT status, documents_seen, articles_loaded, quarantined, skipped FROM pipeline_runs"
     )
     assert status == "loaded" and seen == loaded + quarantined + skipped
-    removals = dict(_query(warehouse, "SELECT rule, count(*) FROM boilerplate_removals GROUP BY rule"))
+    removals = dict(query_rows(warehouse, "SELECT rule, count(*) FROM boilerplate_removals GROUP BY rule"))
     assert removals["ad_marker"] == 2 and removals["credit_line"] == 2
     assert summary.removals_by_rule == removals
-    dq = _query(warehouse, "SELECT suite, expectation, success FROM dq_results")
+    dq = query_rows(warehouse, "SELECT suite, expectation, success FROM dq_results")
     assert dq and all(success for _, _, success in dq)
 
 
@@ -70,7 +64,7 @@ def test_parquet_equals_duckdb(seeds: Path, warehouse: Path) -> None:
     assert [(f.name, f.type) for f in table.schema] == [(f.name, f.type) for f in ARTICLES]
     assert pq.ParquetFile(parquet).metadata.row_group(0).column(0).compression == "ZSTD"
     ids = sorted(table.column("article_id").to_pylist())
-    assert ids == sorted(row[0] for row in _query(warehouse, "SELECT article_id FROM articles"))
+    assert ids == sorted(row[0] for row in query_rows(warehouse, "SELECT article_id FROM articles"))
 
 
 def test_rerun_is_idempotent(seeds: Path, warehouse: Path) -> None:
@@ -102,7 +96,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(tmp_path: Path, warehouse: 
     assert (summary.articles_loaded, summary.quarantined) == (3, 3)
     reasons = dict(
         (Path(path).name, reason)
-        for path, reason in _query(warehouse, "SELECT source_path, reason FROM quarantine")
+        for path, reason in query_rows(warehouse, "SELECT source_path, reason FROM quarantine")
     )
     assert reasons == {
         "future.txt": "expect_column_values_to_be_between",
@@ -125,7 +119,7 @@ def test_a_batch_failing_the_gate_leaves_the_warehouse_unchanged(
     assert "max_row_failure_ratio" in summary.reason
     assert _snapshot(warehouse) == before
     assert not list((warehouse / "parquet" / "_staging").glob("*"))
-    [(status, reason)] = _query(
+    [(status, reason)] = query_rows(
         warehouse, "SELECT status, reason FROM pipeline_runs WHERE status <> 'loaded'"
     )
     assert status == "blocked" and "data-quality gate" in reason
@@ -138,4 +132,4 @@ def test_threshold_override_changes_the_gate(seeds: Path, warehouse: Path) -> No
         inputs=[str(seeds)], warehouse=str(warehouse), dq_overrides={"min_word_count": "800"}
     )
     assert summary.status == "blocked"
-    assert _query(warehouse, "SELECT count(*) FROM articles")[0][0] == 0
+    assert query_rows(warehouse, "SELECT count(*) FROM articles")[0][0] == 0

@@ -10,11 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import NEWSETL, REPO, SEEDS, write_file
+from tests.conftest import NEWSETL, REPO, SEEDS, query_rows, write_file
 from tests.warehouse.conftest import ORIGINAL, syndicated_copy
 from warehouse.analytics import fts_extension_path
-from warehouse.layout import WarehouseLayout
-from warehouse.store import connect
 
 VIEWS = (
     "v_articles",
@@ -26,11 +24,6 @@ VIEWS = (
 )
 
 
-def _rows(warehouse: Path, sql: str) -> list[tuple]:
-    with connect(WarehouseLayout(warehouse), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
 def _newsetl(env: dict, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*NEWSETL, *arguments], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
@@ -38,17 +31,17 @@ def _newsetl(env: dict, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_seed_articles_form_one_story(analyst_warehouse: Path) -> None:
-    stories = _rows(analyst_warehouse, "SELECT story_id, count(*) FROM v_articles GROUP BY story_id")
+    stories = query_rows(analyst_warehouse, "SELECT story_id, count(*) FROM v_articles GROUP BY story_id")
     assert len(stories) == 1 and stories[0][1] == 6
 
 
 def test_syndicated_copy_points_to_the_original(analyst_warehouse: Path) -> None:
-    rows = _rows(
+    rows = query_rows(
         analyst_warehouse,
         "SELECT a.outlet, o.outlet FROM v_articles a JOIN v_articles o ON o.article_id = a.duplicate_of",
     )
     assert rows == [("Caucasus Courier", "France24")]
-    [(jaccard,)] = _rows(
+    [(jaccard,)] = query_rows(
         analyst_warehouse,
         "SELECT jaccard FROM article_similarity s JOIN v_articles a USING (article_id) WHERE a.outlet = 'France24'",
     )
@@ -56,21 +49,23 @@ def test_syndicated_copy_points_to_the_original(analyst_warehouse: Path) -> None
 
 
 def test_figures_are_extracted(analyst_warehouse: Path) -> None:
-    rows = _rows(analyst_warehouse, "SELECT quantity, qualifier, what FROM article_figures")
+    rows = query_rows(analyst_warehouse, "SELECT quantity, qualifier, what FROM article_figures")
     assert (10000, "more than", "fled") in rows
     assert (200, "at least", "killed") in rows
 
 
 def test_views_and_columns_are_documented(analyst_warehouse: Path) -> None:
-    views = dict(_rows(analyst_warehouse, "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal"))
+    views = dict(
+        query_rows(analyst_warehouse, "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal")
+    )
     assert all(views.get(view) for view in VIEWS)
-    undocumented = _rows(
+    undocumented = query_rows(
         analyst_warehouse,
         "SELECT table_name, column_name FROM duckdb_columns() "
         "WHERE schema_name = 'main' AND NOT internal AND (comment IS NULL OR comment = '')",
     )
     assert undocumented == []
-    [(macro_comment,)] = _rows(
+    [(macro_comment,)] = query_rows(
         analyst_warehouse, "SELECT comment FROM duckdb_functions() WHERE function_name = 'search_articles'"
     )
     assert "LOAD fts" in macro_comment
@@ -123,18 +118,18 @@ def test_refresh_follows_new_and_superseded_articles(tmp_path: Path, prefect_har
     inputs, warehouse = tmp_path / "in", tmp_path / "warehouse"
     shutil.copytree(SEEDS, inputs)
     newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
-    before = _rows(warehouse, "SELECT * FROM article_similarity")
+    before = query_rows(warehouse, "SELECT * FROM article_similarity")
     assert before == []
     newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
-    assert _rows(warehouse, "SELECT count(*) FROM article_minhash") == [(5,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM article_minhash") == [(5,)]
     copy = write_file(inputs, "copy.txt", syndicated_copy((SEEDS / ORIGINAL).read_text(encoding="utf-8")))
     newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
-    assert len(_rows(warehouse, "SELECT * FROM article_similarity")) == 2
-    assert _rows(warehouse, "SELECT count(*) FROM search_articles('Envoys')") == [(1,)]
+    assert len(query_rows(warehouse, "SELECT * FROM article_similarity")) == 2
+    assert query_rows(warehouse, "SELECT count(*) FROM search_articles('Envoys')") == [(1,)]
     # The copy's file changes into an unrelated story: its old version leaves every derived table.
     copy.write_text("Tram Network Grows\n" + " ".join(["The council approved new tram lines."] * 12) + "\n")
     newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
-    assert _rows(warehouse, "SELECT * FROM article_similarity") == []
-    assert _rows(warehouse, "SELECT count(*) FROM article_minhash") == [(6,)]
-    assert _rows(warehouse, "SELECT count(*) FROM story_clusters") == [(6,)]
-    assert _rows(warehouse, "SELECT count(DISTINCT story_id) FROM v_articles") == [(2,)]
+    assert query_rows(warehouse, "SELECT * FROM article_similarity") == []
+    assert query_rows(warehouse, "SELECT count(*) FROM article_minhash") == [(6,)]
+    assert query_rows(warehouse, "SELECT count(*) FROM story_clusters") == [(6,)]
+    assert query_rows(warehouse, "SELECT count(DISTINCT story_id) FROM v_articles") == [(2,)]
