@@ -8,7 +8,6 @@ transaction of its own, after the load's: a failed refresh leaves the loaded dat
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -16,11 +15,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from flows.reporting import StageClock
 from transforms.figures import figures_table
 from transforms.schemas import ARTICLE_MINHASH
 from transforms.similarity import NUM_HASHES, folded, has_words, signatures, similar_pairs, similarity_table
 from transforms.stories import StoryArticle, cluster_stories, clusters_table
 from warehouse import analytics
+from warehouse.db import append_rows, memory_limit, transaction
 
 # Texts are read and analysed this many at a time: 2,000 bodies of 5 KB and their shingle hashes take tens of MB,
 # and DuckDB's per-query cost is noise at that size.
@@ -43,31 +44,28 @@ class RefreshReport:
 
 def refresh_analytics(connection: duckdb.DuckDBPyConnection) -> RefreshReport:
     """Bring the derived tables and the search index up to date with the current articles."""
-    report = RefreshReport()
-    with analytics.memory_limit(connection, MEMORY_LIMIT):
-        with analytics.transaction(connection):
-            started = time.perf_counter()
-            report.retired = analytics.prune_derived(connection)
-            for batch in analytics.unanalysed_texts(connection, BATCH_ARTICLES):
-                _analyse(connection, batch)
-                report.analysed += batch.num_rows
-            report.seconds["per_article"] = time.perf_counter() - started
+    clock = StageClock()
+    report = RefreshReport(seconds=clock.seconds)
+    with memory_limit(connection, MEMORY_LIMIT):
+        with transaction(connection):
+            with clock("per_article"):
+                report.retired = analytics.prune_derived(connection)
+                for batch in analytics.unanalysed_texts(connection, BATCH_ARTICLES):
+                    _analyse(connection, batch)
+                    report.analysed += batch.num_rows
             if not (report.analysed or report.retired or not analytics.search_index_exists(connection)):
                 return report
-            started = time.perf_counter()
-            stored = analytics.signatures(connection)
-            pairs = similar_pairs(stored["article_id"].to_pylist(), _unpack(stored["signature"]))
-            analytics.replace_rows(connection, "article_similarity", similarity_table(pairs))
-            report.similar_pairs = len(pairs)
-            report.seconds["similarity"] = time.perf_counter() - started
-            started = time.perf_counter()
-            assignments = cluster_stories(_StoryArticles(connection))
-            analytics.replace_rows(connection, "story_clusters", clusters_table(assignments))
-            report.clusters = len({cluster_id for cluster_id, _ in assignments})
-            report.seconds["clusters"] = time.perf_counter() - started
-            started = time.perf_counter()
-            analytics.rebuild_search_index(connection)
-            report.seconds["search_index"] = time.perf_counter() - started
+            with clock("similarity"):
+                stored = analytics.signatures(connection)
+                pairs = similar_pairs(stored["article_id"].to_pylist(), _unpack(stored["signature"]))
+                analytics.replace_rows(connection, "article_similarity", similarity_table(pairs))
+                report.similar_pairs = len(pairs)
+            with clock("clusters"):
+                assignments = cluster_stories(_StoryArticles(connection))
+                analytics.replace_rows(connection, "story_clusters", clusters_table(assignments))
+                report.clusters = len({cluster_id for cluster_id, _ in assignments})
+            with clock("search_index"):
+                analytics.rebuild_search_index(connection)
         # Written out now, within the limit: left to the connection's close, the checkpoint of a rebuilt search
         # index runs with no limit and took 2 GB at 100,000 articles.
         analytics.checkpoint(connection)
@@ -82,12 +80,12 @@ def _analyse(connection: duckdb.DuckDBPyConnection, texts: pa.RecordBatch) -> No
     compact = folded(full).astype("<u4")
     present = has_words(full)
     blobs = [row.tobytes() if keep else None for row, keep in zip(compact, present, strict=True)]
-    analytics.append_rows(
+    append_rows(
         connection,
         "article_minhash",
         pa.table({"article_id": ids, "signature": blobs}, schema=ARTICLE_MINHASH),
     )
-    analytics.append_rows(connection, "article_figures", figures_table(list(zip(ids, bodies, strict=True))))
+    append_rows(connection, "article_figures", figures_table(list(zip(ids, bodies, strict=True))))
 
 
 def _unpack(blobs: pa.ChunkedArray) -> np.ndarray:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from transforms.evaluation import as_html
 from transforms.synth import SYNTH_VERSION, iter_corpus, seed_sentences
 
 REPO = Path(__file__).resolve().parents[1]
@@ -331,7 +332,7 @@ def sample_pages(corpus: Corpus, sample: int) -> list[str]:
         if documents and path.endswith(".html"):
             pages.extend(_decode(data))
         elif documents:
-            pages.append(_wrap_as_html(documents[0].lines))
+            pages.append(as_html(documents[0].lines))
     return pages[:sample]
 
 
@@ -355,15 +356,8 @@ def _record_page(line: str) -> list[str]:
     if isinstance(record.get("html"), str):
         return [record["html"]]
     if isinstance(record.get("text"), str) and record["text"].strip():
-        return [_wrap_as_html(record["text"].splitlines())]
+        return [as_html(record["text"].splitlines())]
     return []
-
-
-def _wrap_as_html(lines: list[str]) -> str:
-    import html
-
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
-    return f"<html><body>{paragraphs}</body></html>"
 
 
 def measure_trafilatura(pages: list[str]) -> dict:

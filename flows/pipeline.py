@@ -170,7 +170,8 @@ def load_warehouse(
 ) -> dict:
     """Load the run's staged Parquet into DuckDB in one transaction and publish the Parquet."""
     layout = WarehouseLayout(Path(warehouse))
-    with connect(layout) as connection:
+    # The flow's first connection of this run (under the same lock) already brought the schema up to date.
+    with connect(layout, create_schema=False) as connection:
         result = load_run(
             layout,
             connection,
@@ -187,21 +188,20 @@ def load_warehouse(
 
 
 @task(name="refresh-analytics")
-def refresh_warehouse_analytics(warehouse: str) -> dict[str, float]:
-    """Bring near-duplicates, story clusters, figures and the search index up to date; returns step seconds.
+def refresh_warehouse_analytics(warehouse: str) -> None:
+    """Bring near-duplicates, story clusters, figures and the search index up to date (step seconds are logged).
 
     Runs after the load's commit, on a connection and in a transaction of its own: a failed refresh must not undo
     the load, so it is logged and not raised, and the next refresh catches up on every article this one missed.
     """
     logger = get_run_logger()
     try:
-        with connect(WarehouseLayout(Path(warehouse))) as connection:
+        with connect(WarehouseLayout(Path(warehouse)), create_schema=False) as connection:
             report = refresh_analytics(connection)
     except Exception:
         logger.exception("analytics refresh failed; the load is kept, the next run retries it")
-        return {}
+        return
     logger.info("analytics refreshed: %s", report)
-    return report.seconds
 
 
 @flow(name="newsetl", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))

@@ -10,6 +10,7 @@ whitespace collapsed; a line that keeps its text after a stripped prefix (a date
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 import time
@@ -202,16 +203,14 @@ def newsetl_prediction(path: Path) -> Prediction:
 
 def trafilatura_prediction(path: Path) -> Prediction:
     """trafilatura's extraction of one gold input (text inputs are wrapped as HTML paragraphs first)."""
-    import html as html_lib
-
     import trafilatura
 
     data = path.read_bytes().decode("utf-8", errors="replace")
     if path.suffix == ".jsonl":
         record = json.loads(data.strip().splitlines()[0])
-        data = record.get("html") or _as_html(record.get("text", ""), html_lib.escape)
+        data = record.get("html") or as_html(record.get("text", "").splitlines())
     elif path.suffix == ".txt":
-        data = _as_html(data, html_lib.escape)
+        data = as_html(data.splitlines())
     document = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
     if document is None:
         return Prediction("", {})
@@ -228,6 +227,7 @@ def trafilatura_prediction(path: Path) -> Prediction:
     return Prediction(as_dict.get("text") or "", fields)
 
 
-def _as_html(text: str, escape: Callable[[str], str]) -> str:
-    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines() if line.strip())
+def as_html(lines: list[str]) -> str:
+    """Plain-text lines as a minimal HTML page, one escaped ``<p>`` per non-blank line (for HTML-only extractors)."""
+    paragraphs = "".join(f"<p>{html_lib.escape(line)}</p>" for line in lines if line.strip())
     return f"<html><body>{paragraphs}</body></html>"

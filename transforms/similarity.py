@@ -91,14 +91,6 @@ def estimated_jaccard(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return (first == second).mean(axis=-1)
 
 
-def candidate_pairs(signature: np.ndarray) -> np.ndarray:
-    """Row index pairs ``(i, j)``, ``i < j``, that share at least one LSH band (an ``(n, 2)`` int64 array)."""
-    found = list(_band_pairs(signature))
-    if not found:
-        return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.concatenate(found), axis=0)
-
-
 def similar_pairs(
     ids: Sequence[str], signature: np.ndarray, threshold: float = THRESHOLD
 ) -> list[tuple[str, str, float]]:

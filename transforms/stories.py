@@ -83,25 +83,6 @@ def terms(text: str) -> list[str]:
     return [word for word in _TERM.findall(text.casefold()) if word not in STOP_WORDS]
 
 
-def cosine(first: dict[int, float], second: dict[int, float]) -> float:
-    """Cosine similarity of two sparse vectors."""
-    if len(first) > len(second):
-        first, second = second, first
-    dot = sum(weight * second.get(term, 0.0) for term, weight in first.items())
-    norms = math.sqrt(sum(w * w for w in first.values())) * math.sqrt(sum(w * w for w in second.values()))
-    return dot / norms if norms else 0.0
-
-
-def tfidf_vectors(texts: Iterable[str], top_terms: int = TOP_TERMS) -> list[dict[int, float]]:
-    """One L2-normalised TF-IDF vector per text (term id -> weight), keeping its ``top_terms`` heaviest terms."""
-    texts = _reiterable(texts)
-    vocabulary, frequency, count = _document_frequencies(texts)
-    vectors = _Vectors(vocabulary, frequency, count, top_terms)
-    for text in texts:
-        vectors.add(text)
-    return [vectors[index] for index in range(count)]
-
-
 def cluster_stories(
     articles: Iterable[StoryArticle],
     threshold: float = THRESHOLD,

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import importlib.resources
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from transforms.schemas import TABLES
+from warehouse.db import append_rows
 from warehouse.ddl import literal, quote
 
 FTS_SQL_FOLDER = Path(__file__).parent / "sql" / "fts"
@@ -50,44 +49,18 @@ def load_fts(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(f"LOAD {path}")
 
 
-@contextmanager
-def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
-    """DuckDB works within ``limit`` (spilling to disk beyond it) until the block ends, then the previous limit."""
-    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    connection.execute(f"SET memory_limit = {literal(limit)}")
-    try:
-        yield
-    finally:
-        connection.execute(f"SET memory_limit = {literal(previous)}")
-
-
-@contextmanager
-def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction: committed when the block ends, rolled back when it raises."""
-    connection.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
 def prune_derived(connection: duckdb.DuckDBPyConnection) -> int:
     """Delete per-article derived rows of articles that are no longer current; returns how many articles."""
-    stale = connection.execute(
-        """
-        SELECT count(*) FROM article_minhash
-        WHERE article_id NOT IN (SELECT article_id FROM articles WHERE superseded_at IS NULL)
-        """
-    ).fetchone()[0]
+    # article_minhash holds one row per analysed article, so its deleted rows count the retired articles.
+    minhash, *others = PER_ARTICLE_TABLES
+    stale = connection.execute(_DELETE_RETIRED.format(table=quote(minhash))).fetchone()[0]
     if stale:
-        for table in PER_ARTICLE_TABLES:
-            connection.execute(
-                f"DELETE FROM {quote(table)} "
-                "WHERE article_id NOT IN (SELECT article_id FROM articles WHERE superseded_at IS NULL)"
-            )
+        for table in others:
+            connection.execute(_DELETE_RETIRED.format(table=quote(table)))
     return stale
+
+
+_DELETE_RETIRED = "DELETE FROM {table} WHERE article_id NOT IN (SELECT article_id FROM articles WHERE superseded_at IS NULL)"
 
 
 def unanalysed_texts(connection: duckdb.DuckDBPyConnection, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -131,21 +104,9 @@ def signatures(connection: duckdb.DuckDBPyConnection) -> pa.Table:
     ).fetch_arrow_table()
 
 
-def append_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
-    """Append an Arrow table of the declared schema to a derived table."""
-    if not data.num_rows:
-        return
-    connection.register("derived_rows", data.cast(TABLES[table]))
-    try:
-        connection.execute(f"INSERT INTO {quote(table)} SELECT * FROM derived_rows")
-    finally:
-        connection.unregister("derived_rows")
-
-
 def replace_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
     """Replace a derived table's rows, sorted by every column so that equal inputs give identical tables."""
     connection.execute(f"DELETE FROM {quote(table)}")
-    data = data.cast(TABLES[table])
     append_rows(connection, table, data.sort_by([(name, "ascending") for name in data.column_names]))
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from transforms.schemas import TABLES
-
 _SCALAR_TYPES = {
     pa.string(): "VARCHAR",
     pa.large_string(): "VARCHAR",
@@ -54,8 +52,3 @@ def comment_sql(name: str, schema: pa.Schema) -> list[str]:
         doc = (field.metadata or {}).get(b"doc", b"").decode()
         statements.append(f"COMMENT ON COLUMN {quote(name)}.{quote(field.name)} IS {literal(doc)}")
     return statements
-
-
-def table_names() -> list[str]:
-    """The warehouse's base tables, in load order."""
-    return list(TABLES)

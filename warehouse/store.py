@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.schemas import TABLES
-from warehouse.analytics import load_fts, memory_limit
-from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, quote
+from warehouse.analytics import load_fts
+from warehouse.db import append_rows, memory_limit, transaction
+from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
 
@@ -39,8 +40,14 @@ class LoadResult:
     run_row: dict
 
 
-def connect(layout: WarehouseLayout, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse's DuckDB file (created with its schema when writable)."""
+def connect(
+    layout: WarehouseLayout, *, read_only: bool = False, create_schema: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse's DuckDB file (created, and its schema brought up to date, when writable).
+
+    ``create_schema=False`` skips the schema step (tens of milliseconds of DDL and comments) for a connection
+    opened later in a run that has already done it.
+    """
     if read_only:
         if not layout.database.exists():
             raise FileNotFoundError(f"no warehouse at {layout.database}: run `newsetl run` first")
@@ -51,7 +58,8 @@ def connect(layout: WarehouseLayout, *, read_only: bool = False) -> duckdb.DuckD
         return connection
     layout.root.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect(str(layout.database))
-    ensure_schema(connection)
+    if create_schema:
+        ensure_schema(connection)
     return connection
 
 
@@ -144,8 +152,7 @@ def _load_run(
     dq_rows: dict[str, list[dict]],
     checkpoint: Callable[[str], None],
 ) -> LoadResult:
-    connection.execute("BEGIN")
-    try:
+    with transaction(connection):
         staged_count = _stage_view(
             connection, "staged_articles", staged_files(layout, run_id, "articles"), "articles"
         )
@@ -202,10 +209,6 @@ def _load_run(
             )
         _rewrite_staged(layout, connection, run_id, loaded_rows)
         checkpoint("before_commit")
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     checkpoint("after_commit")
     publish_run(layout, run_id)
     return LoadResult(loaded, duplicates, removals_loaded, quarantined, run_row)
@@ -276,30 +279,23 @@ def record_unloaded_run(
     dq_rows: dict[str, list[dict]],
 ) -> None:
     """Record a blocked or failed run (and its validation results) without loading any of its data."""
-    connection.execute("BEGIN")
-    for table, rows in dq_rows.items():
-        insert_rows(connection, table, rows)
-    insert_rows(connection, "pipeline_runs", [run_row])
-    connection.execute("COMMIT")
+    with transaction(connection):
+        for table, rows in dq_rows.items():
+            insert_rows(connection, table, rows)
+        insert_rows(connection, "pipeline_runs", [run_row])
     discard_run(layout, run_id)
 
 
 def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
     """Insert row dicts into a declared table through Arrow (typed by the schema, never by string formatting)."""
-    if not rows:
-        return
-    data = pa.Table.from_pylist(rows, schema=TABLES[table])
-    connection.register("rows_to_insert", data)
-    try:
-        connection.execute(f"INSERT INTO {quote(table)} SELECT * FROM rows_to_insert")
-    finally:
-        connection.unregister("rows_to_insert")
+    if rows:
+        append_rows(connection, table, pa.Table.from_pylist(rows, schema=TABLES[table]))
 
 
 def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[Path], table: str) -> int:
     """A temp view over staged Parquet files (empty, with the table's columns, when there are none)."""
     if files:
-        paths = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+        paths = ", ".join(literal(str(path)) for path in files)
         connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{paths}])")
     else:
         connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {quote(table)} LIMIT 0")

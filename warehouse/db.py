@@ -1,0 +1,46 @@
+"""Connection-level helpers every DuckDB writer here uses: transactions, a memory bound, Arrow appends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+import pyarrow as pa
+
+from transforms.schemas import TABLES
+from warehouse.ddl import literal, quote
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    connection.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+@contextmanager
+def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB works within ``limit`` (spilling to disk beyond it) until the block ends, then the previous limit."""
+    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    connection.execute(f"SET memory_limit = {literal(limit)}")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET memory_limit = {literal(previous)}")
+
+
+def append_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
+    """Append an Arrow table to a declared table, cast to its schema (values travel as data, never as SQL)."""
+    if not data.num_rows:
+        return
+    connection.register("rows_to_append", data.cast(TABLES[table]))
+    try:
+        connection.execute(f"INSERT INTO {quote(table)} SELECT * FROM rows_to_append")
+    finally:
+        connection.unregister("rows_to_append")
