@@ -363,6 +363,7 @@ def _record_page(line: str) -> list[str]:
 def measure_trafilatura(pages: list[str]) -> dict:
     """trafilatura's ``extract`` (default options) on ``pages``, one core; newsetl's transforms on the same pages."""
     from transforms.articles import build_article
+    from transforms.batch import identify_languages
     from transforms.documents import Document, parse_source
 
     try:
@@ -376,10 +377,13 @@ def measure_trafilatura(pages: list[str]) -> dict:
     seconds = time.perf_counter() - started
     encoded = [page.encode("utf-8") for page in pages]
     started = time.perf_counter()
-    for data in encoded:
-        for item in parse_source("sample.html", data):
-            if isinstance(item, Document):
-                build_article(item)
+    articles = [
+        build_article(item, identify_language=False).article
+        for data in encoded
+        for item in parse_source("sample.html", data)
+        if isinstance(item, Document)
+    ]
+    identify_languages(articles)  # a batch at once, as the pipeline's workers do
     newsetl_seconds = time.perf_counter() - started
     return {
         "sample": len(pages),

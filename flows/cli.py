@@ -20,6 +20,14 @@ from flows.cli_support import (
 )
 from flows.settings import load_settings
 
+ParquetRootOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Where Parquet goes: a local path or an fsspec URL every worker can reach (s3://bucket/prefix)"
+        " [default: <warehouse>/parquet]."
+    ),
+]
+
 app = typer.Typer(
     help="newsetl: batch ETL for scraped news articles.", no_args_is_help=True, add_completion=False
 )
@@ -42,6 +50,7 @@ def run(
         typer.Option("--input", "-i", help="Input file or folder (repeatable) [default: seeds/]."),
     ] = None,
     warehouse: WarehouseOption = None,
+    parquet_root: ParquetRootOption = None,
     dq: Annotated[
         list[str] | None,
         typer.Option("--dq", help="Override a data-quality threshold: KEY=VALUE (repeatable)."),
@@ -89,6 +98,7 @@ def run(
             lock_wait_seconds=settings.lock_wait_seconds if wait is None else wait,
             full=full,
             analytics=analytics,
+            parquet_root=parquet_root or settings.parquet_root,
         )
     except WarehouseBusyError as error:
         error_console.print(f"newsetl: {error}")
@@ -149,6 +159,7 @@ def serve(
         list[Path] | None, typer.Option("--input", "-i", help="Input file or folder (repeatable).")
     ] = None,
     warehouse: WarehouseOption = None,
+    parquet_root: ParquetRootOption = None,
     dq: Annotated[
         list[str] | None, typer.Option("--dq", help="Data-quality threshold override KEY=VALUE.")
     ] = None,
@@ -167,6 +178,7 @@ def serve(
             "warehouse": str((warehouse or settings.warehouse).resolve()),
             "dq_overrides": _parse_overrides(dq or []),
             "lock_wait_seconds": wait,
+            "parquet_root": parquet_root or settings.parquet_root,
         },
         description="newsetl: ingest new or changed articles, validate, load DuckDB.",
         tags=["newsetl"],

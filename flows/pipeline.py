@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -26,7 +27,7 @@ from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
-from flows.runners import default_workers, freeze_loaded_objects, make_task_runner
+from flows.runners import freeze_loaded_objects, make_task_runner, task_slots
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -107,6 +108,7 @@ def process_batch(
     thresholds: Thresholds,
     recent_counts: list[int],
     known_sha256: dict[str, str],
+    parquet_root: str | None = None,
 ) -> BatchOutcome:
     """Read, clean, split and validate one batch of files, and stage its Parquet.
 
@@ -114,7 +116,7 @@ def process_batch(
     quarantined copy never hides a good one; the batch suite then judges exactly what would be loaded.
     """
     freeze_loaded_objects()
-    layout = WarehouseLayout(Path(warehouse))
+    layout = WarehouseLayout(Path(warehouse), parquet_root)
     ingested_at = utc_now()
     clock = StageClock()
     batch = build_batch(
@@ -166,10 +168,14 @@ def process_batch(
 
 @task(name="load-warehouse")
 def load_warehouse(
-    warehouse: str, run_id: str, run_row: dict, validation_rows: dict[str, list[dict]]
+    warehouse: str,
+    run_id: str,
+    run_row: dict,
+    validation_rows: dict[str, list[dict]],
+    parquet_root: str | None = None,
 ) -> dict:
     """Load the run's staged Parquet into DuckDB in one transaction and publish the Parquet."""
-    layout = WarehouseLayout(Path(warehouse))
+    layout = WarehouseLayout(Path(warehouse), parquet_root)
     # The flow's first connection of this run (under the same lock) already brought the schema up to date.
     with connect(layout, create_schema=False) as connection:
         result = load_run(
@@ -213,17 +219,19 @@ def newsetl_pipeline(
     lock_wait_seconds: float = 0.0,
     full: bool = False,
     analytics: bool = True,
+    parquet_root: str | None = None,
 ) -> RunSummary:
     """Run the pipeline on ``inputs`` into ``warehouse``; returns the run summary (status loaded/blocked/failed).
 
     Only files that are new or changed since the last run are read, unless ``full``. One run holds the warehouse
     at a time: another waits up to ``lock_wait_seconds`` and then gives up with a clear message. Without
     ``analytics`` the derived tables and search index are left as they were (for bulk backfills); the next run
-    with ``analytics`` catches up on every article loaded meanwhile.
+    with ``analytics`` catches up on every article loaded meanwhile. Parquet goes to ``parquet_root`` (a local path
+    or an fsspec URL that every worker can reach) instead of ``<warehouse>/parquet``; DuckDB stays in ``warehouse``.
     """
     inputs = [str(path) for path in (inputs or ["seeds"])]
     thresholds = Thresholds().with_overrides(dq_overrides or {})
-    layout = WarehouseLayout(Path(warehouse))
+    layout = WarehouseLayout(Path(warehouse), parquet_root)
     run_id = new_run_id()
     reports: list[dict] = []
     with warehouse_lock(layout.lock, lock_wait_seconds):
@@ -316,7 +324,7 @@ def _run(
             return summary
         run_row.update(status="loaded", finished_at=utc_now())
         with clock("load"):
-            loaded = load_warehouse(str(layout.root), run_id, run_row, validation_rows)
+            loaded = load_warehouse(str(layout.root), run_id, run_row, validation_rows, layout.parquet_root)
         run_row = loaded["run_row"]
         if analytics:
             with clock("analytics"):
@@ -349,12 +357,12 @@ def _run_batches(
 
     def arguments(part: int, paths: list[str]) -> tuple:
         known = {path: known_sha256[path] for path in paths if path in known_sha256}
-        return paths, run_id, part, str(layout.root), thresholds, history, known
+        return paths, run_id, part, str(layout.root), thresholds, history, known, layout.parquet_root
 
     if len(batches) == 1:
         yield 0, process_batch(*arguments(0, batches[0]))
         return
-    window = IN_FLIGHT_PER_WORKER * default_workers()
+    window = IN_FLIGHT_PER_WORKER * task_slots(FlowRunContext.get().task_runner)
     pending: deque[tuple[int, PrefectFuture]] = deque()
     for part, paths in enumerate(batches):
         pending.append((part, process_batch.submit(*arguments(part, paths))))

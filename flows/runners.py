@@ -45,6 +45,25 @@ def make_task_runner(
     raise ValueError(f"unknown runner {kind!r}; choose one of {', '.join(RUNNERS)}")
 
 
+def task_slots(runner: TaskRunner) -> int:
+    """How many batch tasks ``runner`` runs at once: its workers (or, on Dask, the cluster's worker threads).
+
+    The flow keeps twice this many batches in flight, so the count must follow ``--workers`` and the cluster,
+    not this machine's cores.
+    """
+    max_workers = getattr(runner, "_max_workers", None)
+    if isinstance(max_workers, int) and 0 < max_workers < 1_000_000:
+        return max_workers
+    client = getattr(runner, "_client", None)
+    if client is not None:
+        workers = client.scheduler_info().get("workers", {})
+        threads = sum(int(worker.get("nthreads", 1)) for worker in workers.values())
+        if threads:
+            return threads
+    cluster_workers = (getattr(runner, "cluster_kwargs", None) or {}).get("n_workers")
+    return int(cluster_workers) if cluster_workers else default_workers()
+
+
 def use_api(url: str | None) -> None:
     """Point this (worker) process's Prefect client at ``url``; keep its own settings when ``url`` is None."""
     if url:

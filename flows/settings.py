@@ -24,6 +24,8 @@ class Settings(BaseSettings):
 
     inputs: list[Path] = [Path("seeds")]
     warehouse: Path = Path("warehouse")
+    # A local path or an fsspec URL (s3://bucket/prefix); unset, Parquet stays in <warehouse>/parquet.
+    parquet_root: str | None = None
     batch_size: int = 2000
     lock_wait_seconds: float = 0.0
 

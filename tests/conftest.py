@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,18 @@ def warehouse(tmp_path: Path) -> Path:
 def seeds() -> Path:
     """The seed articles folder."""
     return SEEDS
+
+
+@pytest.fixture
+def memory_root() -> Iterator[str]:
+    """A Parquet root of the test's own in fsspec's memory filesystem (one store per process), removed after."""
+    import fsspec
+
+    root = f"memory://newsetl-test/{uuid.uuid4().hex}"
+    yield root
+    memory, path = fsspec.core.url_to_fs(root)
+    if memory.exists(path):
+        memory.rm(path, recursive=True)
 
 
 def write_file(folder: Path, name: str, content: str | bytes) -> Path:

@@ -196,6 +196,16 @@ _LONGEST_RULE_WORDS = max(rule.max_words for rule in LINE_RULES)
 _ANYWHERE = tuple(rule for rule in LINE_RULES if rule.zone is Zone.ANYWHERE)
 
 
+def _any_of(rules: tuple[LineRule, ...]) -> re.Pattern[str]:
+    # The union of the rules' patterns: one search says whether any rule might fire, so the ordered walk (which
+    # decides which rule, with its word limit) runs only for the few lines that look like boilerplate at all.
+    return _rx("|".join(f"(?:{rule.pattern.pattern})" for rule in rules))
+
+
+_ANY_RULE = _any_of(LINE_RULES)
+_ANY_ANYWHERE_RULE = _any_of(_ANYWHERE)
+
+
 def _word_count(line: str) -> int:
     # Lines are whitespace-normalized, so counting separators is enough (and far cheaper than a regex).
     return line.count(" ") + 1 if line else 0
@@ -212,6 +222,8 @@ def matching_rule(line: str, *, in_footer: bool = False) -> LineRule | None:
     words = _word_count(line)
     if words > _LONGEST_RULE_WORDS:
         return None  # an ordinary paragraph: longer than anything a rule removes, so no regex needs to run
+    if (_ANY_RULE if in_footer else _ANY_ANYWHERE_RULE).search(line) is None:
+        return None
     for rule in LINE_RULES if in_footer else _ANYWHERE:
         if rule.matches(line, words):
             return rule
@@ -247,11 +259,12 @@ def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
         removals.extend(span_removals)
         if line:
             lines_with_rules.append((line_no, line, matching_rule(line)))
-    footer_start = _footer_start(lines_with_rules)
+    footer_rules = _footer_rules(lines_with_rules)
+    footer_start = len(lines_with_rules) - len(footer_rules)
     kept: list[tuple[int, str]] = []
     for index, (line_no, line, rule) in enumerate(lines_with_rules):
-        if index >= footer_start and rule is None:
-            rule = matching_rule(line, in_footer=True)
+        if index >= footer_start:
+            rule = footer_rules[index - footer_start]
         if rule is None:
             kept.append((line_no, line))
         else:
@@ -260,17 +273,16 @@ def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
     return CleanResult(kept=kept, removals=removals)
 
 
-def _footer_start(lines_with_rules: list[tuple[int, str, LineRule | None]]) -> int:
-    """Index of the first line of the footer block (``len`` when there is none)."""
-    start = len(lines_with_rules)
-    for index in range(len(lines_with_rules) - 1, -1, -1):
-        _, line, rule = lines_with_rules[index]
-        if (rule or matching_rule(line, in_footer=True)) is None:
+def _footer_rules(lines_with_rules: list[tuple[int, str, LineRule | None]]) -> list[LineRule]:
+    """The rules that remove the footer block's lines, in order (empty when there is no footer)."""
+    block: list[LineRule] = []
+    for _, line, rule in reversed(lines_with_rules):
+        rule = rule or matching_rule(line, in_footer=True)
+        if rule is None:
             break
-        start = index
-    while start < len(lines_with_rules):
-        _, line, rule = lines_with_rules[start]
-        if rule is not None or not matching_rule(line, in_footer=True).weak:
-            break
-        start += 1
-    return start
+        block.append(rule)
+    block.reverse()
+    weak_top = 0
+    while weak_top < len(block) and block[weak_top].weak:
+        weak_top += 1
+    return block[weak_top:]

@@ -1,13 +1,19 @@
-"""Parquet files of the declared schemas: zstd, written to staging, published by rename."""
+"""Parquet files of the declared schemas: zstd, written to staging, published by a move after the load commits.
+
+Every file operation goes through the fsspec filesystem of the layout's Parquet root: the local disk by default,
+or shared storage (``s3://``, ``gs://``, ...) that workers on several machines write to.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
+import posixpath
+from collections.abc import Iterable
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
+from fsspec import AbstractFileSystem
+from fsspec.implementations.local import LocalFileSystem
 
 from transforms.schemas import TABLES
 from warehouse.layout import WarehouseLayout
@@ -15,50 +21,115 @@ from warehouse.layout import WarehouseLayout
 COMPRESSION = "zstd"
 
 
-def write_staged(layout: WarehouseLayout, run_id: str, table: str, data: pa.Table, part: str) -> Path | None:
-    """Write one part of a run's table to staging; ``None`` when there are no rows.
+def parquet_filesystem(layout: WarehouseLayout) -> AbstractFileSystem:
+    """The fsspec filesystem holding the layout's Parquet (fsspec caches it: every call gives the same object)."""
+    return _locate(layout.parquet)[0]
+
+
+def is_local(filesystem: AbstractFileSystem) -> bool:
+    """Whether ``filesystem`` is the local disk, where DuckDB and pyarrow take plain paths."""
+    return isinstance(filesystem, LocalFileSystem)
+
+
+def write_staged(layout: WarehouseLayout, run_id: str, table: str, data: pa.Table, part: str) -> str | None:
+    """Write one part of a run's table to staging; returns where it is (``None`` when there are no rows).
 
     The data is cast to the declared schema first, so a file never carries a type the warehouse does not declare.
-    The file appears under its final name only once complete (write to a temporary name, then rename).
+    The file appears under its final name only once complete (write to a temporary name, then move): a rename on
+    a local or mounted disk; on object stores a copy and a delete, where the temporary name still keeps a write
+    that dies midway out of the parts the load reads.
     """
     if data.num_rows == 0:
         return None
-    folder = layout.staged_table(run_id, table)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"part-{part}.parquet"
-    partial = folder / f".part-{part}.parquet.tmp"
-    pq.write_table(data.cast(TABLES[table]), partial, compression=COMPRESSION)
-    os.replace(partial, target)
-    return target
+    filesystem, folder = _locate(layout.staged_table(run_id, table))
+    filesystem.makedirs(folder, exist_ok=True)
+    target = f"{folder}/part-{part}.parquet"
+    partial = f"{folder}/.part-{part}.parquet.tmp"
+    pq.write_table(data.cast(TABLES[table]), partial, compression=COMPRESSION, filesystem=filesystem)
+    filesystem.mv(partial, target)
+    return _readable(filesystem, target)
 
 
-def staged_files(layout: WarehouseLayout, run_id: str, table: str) -> list[Path]:
-    """The complete staged Parquet parts of one run's table."""
-    folder = layout.staged_table(run_id, table)
-    return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+def staged_files(layout: WarehouseLayout, run_id: str, table: str) -> list[str]:
+    """The complete staged Parquet parts of one run's table: local paths, or full URLs off the local disk."""
+    filesystem, folder = _locate(layout.staged_table(run_id, table))
+    return [_readable(filesystem, path) for path in _parts(filesystem, folder)]
+
+
+def rewrite_staged(
+    layout: WarehouseLayout, run_id: str, table: str, batches: Iterable[pa.RecordBatch]
+) -> None:
+    """Replace the staged parts of one run's table with ``batches``, as one part (none when they hold no rows)."""
+    filesystem, folder = _locate(layout.staged_table(run_id, table))
+    for old in _parts(filesystem, folder):
+        filesystem.rm(old)
+    # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.
+    writer = None
+    try:
+        for batch in batches:
+            if not batch.num_rows:
+                continue
+            if writer is None:
+                filesystem.makedirs(folder, exist_ok=True)
+                writer = pq.ParquetWriter(
+                    f"{folder}/part-loaded.parquet",
+                    TABLES[table],
+                    compression=COMPRESSION,
+                    filesystem=filesystem,
+                )
+            writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def publish_run(layout: WarehouseLayout, run_id: str) -> None:
-    """Move a committed run's staged tables to ``parquet/<table>/run_id=<run_id>/`` and drop its staging folder."""
-    staged = layout.staged_run(run_id)
-    if not staged.is_dir():
+    """Move a committed run's staged parts to ``<parquet root>/<table>/run_id=<run_id>/`` and drop its staging.
+
+    Part by part, so that publishing again after a crash midway (``recover_staging`` does) finishes the job: a
+    part already moved has left staging, one still there is moved over any copy at the target. On the local disk a
+    move is a rename; on object stores it is a copy then a delete, so a crash between the two leaves the part in
+    both places, and the next publish copies it again.
+    """
+    filesystem, staged = _locate(layout.staged_run(run_id))
+    if not filesystem.isdir(staged):
         return
-    for folder in sorted(path for path in staged.iterdir() if path.is_dir()):
-        target = layout.published_table(run_id, folder.name)
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(folder, target)
-    shutil.rmtree(staged, ignore_errors=True)
+    for part in _parts(filesystem, f"{staged}/*"):
+        table = posixpath.basename(posixpath.dirname(part))
+        target = _locate(layout.published_table(run_id, table))[1]
+        filesystem.makedirs(target, exist_ok=True)
+        filesystem.mv(part, f"{target}/{posixpath.basename(part)}")
+    filesystem.rm(staged, recursive=True)
 
 
 def discard_run(layout: WarehouseLayout, run_id: str) -> None:
     """Delete a run's staging folder (a blocked, failed or killed run)."""
-    shutil.rmtree(layout.staged_run(run_id), ignore_errors=True)
+    filesystem, staged = _locate(layout.staged_run(run_id))
+    if filesystem.exists(staged):
+        filesystem.rm(staged, recursive=True)
 
 
 def staged_runs(layout: WarehouseLayout) -> list[str]:
     """Run ids that still have a staging folder."""
-    if not layout.staging.is_dir():
+    filesystem, staging = _locate(layout.staging)
+    if not filesystem.isdir(staging):
         return []
-    return sorted(path.name for path in layout.staging.iterdir() if path.is_dir())
+    entries = filesystem.ls(staging, detail=True)
+    return sorted(
+        posixpath.basename(entry["name"].rstrip("/")) for entry in entries if entry["type"] == "directory"
+    )
+
+
+def _locate(location: str) -> tuple[AbstractFileSystem, str]:
+    # A local path or an fsspec URL -> (filesystem, path on it); fsspec hands back its cached instance each time.
+    return fsspec.core.url_to_fs(location)
+
+
+def _parts(filesystem: AbstractFileSystem, folder: str) -> list[str]:
+    # The temporary ``.part-*.tmp`` of a write still under way never matches.
+    return sorted(filesystem.glob(f"{folder}/part-*.parquet"))
+
+
+def _readable(filesystem: AbstractFileSystem, path: str) -> str:
+    # DuckDB finds a registered fsspec filesystem by the URL's protocol; the local disk wants a plain path.
+    return path if is_local(filesystem) else filesystem.unstrip_protocol(path)

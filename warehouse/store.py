@@ -2,7 +2,8 @@
 
 A run's rows reach DuckDB only from staged Parquet (``read_parquet``), inside a single transaction together with
 its ``pipeline_runs`` and validation rows. Parquet is published after the commit; staging left by a killed run
-is rolled forward (its run committed) or discarded (it did not) by the next run.
+is rolled forward (its run committed) or discarded (it did not) by the next run. Staged Parquet may sit on shared
+storage (an fsspec URL): the load then reads it through that filesystem, registered on the connection.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
 from warehouse.db import append_rows, memory_limit, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
-from warehouse.parquet import COMPRESSION, discard_run, publish_run, staged_files, staged_runs
+from warehouse.parquet import (
+    discard_run,
+    is_local,
+    parquet_filesystem,
+    publish_run,
+    rewrite_staged,
+    staged_files,
+    staged_runs,
+)
 
 SQL_FOLDER = Path(__file__).parent / "sql"
 # A run's load holds its new articles in a temporary table: without a limit DuckDB keeps them all in memory (2.4 GB
@@ -139,7 +147,10 @@ def load_run(
     transaction, so ``pipeline_runs`` never claims rows that are not there. ``checkpoint`` is called just before
     the commit and just after it (crash tests hook in there). DuckDB works within ``LOAD_MEMORY_LIMIT`` meanwhile,
     spilling to disk beyond it, so that loading a million articles needs no more memory than loading a thousand.
+    Publishing moves files after the commit (on object stores a copy and a delete, not a rename): a crash meanwhile
+    leaves the staging for ``recover_staging`` to publish again.
     """
+    _read_parquet_from(connection, layout)
     with memory_limit(connection, LOAD_MEMORY_LIMIT):
         return _load_run(layout, connection, run_id, run_row, dq_rows, checkpoint)
 
@@ -292,10 +303,19 @@ def insert_rows(connection: duckdb.DuckDBPyConnection, table: str, rows: list[di
         append_rows(connection, table, pa.Table.from_pylist(rows, schema=TABLES[table]))
 
 
-def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[Path], table: str) -> int:
+def _read_parquet_from(connection: duckdb.DuckDBPyConnection, layout: WarehouseLayout) -> None:
+    """Let ``read_parquet`` reach the layout's Parquet: a filesystem off the local disk is registered, once."""
+    filesystem = parquet_filesystem(layout)
+    # DuckDB registers an fsspec filesystem under its first protocol and serves only URLs that start with it.
+    protocol = filesystem.protocol if isinstance(filesystem.protocol, str) else filesystem.protocol[0]
+    if not is_local(filesystem) and protocol not in connection.list_filesystems():
+        connection.register_filesystem(filesystem)
+
+
+def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[str], table: str) -> int:
     """A temp view over staged Parquet files (empty, with the table's columns, when there are none)."""
     if files:
-        paths = ", ".join(literal(str(path)) for path in files)
+        paths = ", ".join(literal(path) for path in files)
         connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet([{paths}])")
     else:
         connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {quote(table)} LIMIT 0")
@@ -310,22 +330,4 @@ def _rewrite_staged(
 ) -> None:
     """Replace a run's staged Parquet of each table with the rows ``queries[table]`` (SQL, parameters) selects."""
     for table, (query, parameters) in queries.items():
-        folder = layout.staged_table(run_id, table)
-        reader = connection.execute(query, parameters).fetch_record_batch()
-        for old in staged_files(layout, run_id, table):
-            old.unlink()
-        # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.
-        writer = None
-        try:
-            for batch in reader:
-                if not batch.num_rows:
-                    continue
-                if writer is None:
-                    folder.mkdir(parents=True, exist_ok=True)
-                    writer = pq.ParquetWriter(
-                        folder / "part-loaded.parquet", TABLES[table], compression=COMPRESSION
-                    )
-                writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
-        finally:
-            if writer is not None:
-                writer.close()
+        rewrite_staged(layout, run_id, table, connection.execute(query, parameters).fetch_record_batch())

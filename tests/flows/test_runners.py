@@ -13,6 +13,7 @@ import pytest
 
 from flows.bench import write_corpus
 from flows.pipeline import run_pipeline
+from flows.runners import make_task_runner, task_slots
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -73,3 +74,11 @@ def test_dask_cluster_gives_the_same_warehouse_on_a_synthetic_corpus(
     )
     assert (summary.status, summary.documents_seen) == ("loaded", SYNTH_ARTICLES)
     assert _contents(warehouse) == local_synth_run
+
+
+@pytest.mark.parametrize(
+    ("runner", "workers", "slots"), [("process", 3, 3), ("process", 1, 1), ("thread", 4, 1), ("dask", 3, 3)]
+)
+def test_batches_in_flight_follow_the_runner_not_the_machine(runner: str, workers: int, slots: int) -> None:
+    # Bug: the flow sized its in-flight window from this machine's cores whatever --workers or the cluster said.
+    assert task_slots(make_task_runner(runner, workers)) == slots

@@ -1,0 +1,74 @@
+"""Batch language identification decides exactly as py3langid does, one text at a time, on the same model."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+from tests.conftest import REPO
+from transforms.language import (
+    MIN_PROBABILITY,
+    MIN_WORDS,
+    SAMPLE_CHARS,
+    _class_probabilities,
+    _encode,
+    detect_language,
+    detect_languages,
+)
+
+GOLD_INPUTS = sorted((REPO / "tests" / "gold").glob("*/input.*"))
+
+
+@pytest.fixture(scope="module")
+def reference() -> LanguageIdentifier:
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+def _one_at_a_time(identifier: LanguageIdentifier, text: str) -> str | None:
+    # Written out here rather than calling detect_language, so the reference is py3langid's own classify.
+    if len(text.split(None, MIN_WORDS)) < MIN_WORDS:
+        return None
+    language, probability = identifier.classify(text[:SAMPLE_CHARS])
+    return language if probability >= MIN_PROBABILITY else None
+
+
+def _texts() -> list[str]:
+    """Gold inputs (six languages), their slices and mixtures: long, short, capitals, empty."""
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in GOLD_INPUTS]
+    rng = random.Random(3)
+    words = " ".join(texts).split()
+    mixtures = [" ".join(rng.sample(words, rng.randint(1, 400))) for _ in range(300)]
+    slices = [text[start : start + 300] for text in texts for start in (0, 500, 2000)]
+    return (
+        texts
+        + mixtures
+        + slices
+        + [text.upper() for text in texts]
+        + ["", "a b c d e f", "12 34 56 78 90 11"]
+    )
+
+
+def test_batch_gives_the_single_text_decision(reference: LanguageIdentifier) -> None:
+    texts = _texts()
+    expected = [_one_at_a_time(reference, text) for text in texts]
+    assert detect_languages(texts) == expected
+    assert [detect_language(text) for text in texts] == expected
+    assert {"en", "de", "es", "it", "pt", "fr"} <= set(expected)
+
+
+def test_batch_probabilities_match_the_reference(reference: LanguageIdentifier) -> None:
+    texts = [text[:SAMPLE_CHARS] for text in _texts()[:80]]
+    batch = _class_probabilities([_encode(text) for text in texts])
+    for text, probabilities in zip(texts, batch, strict=True):
+        assert abs(probabilities - reference._decide(text)).max() < 1e-3
+
+
+def test_one_text_and_short_texts() -> None:
+    assert detect_language((GOLD_INPUTS[5]).read_text(encoding="utf-8")) == "de"
+    assert detect_languages(["too short", "", "Der Bundestag hat am Donnerstag beschlossen, dass"]) == [
+        None,
+        None,
+        "de",
+    ]
