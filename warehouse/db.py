@@ -35,6 +35,26 @@ def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[
         connection.execute(f"SET memory_limit = {literal(previous)}")
 
 
+@contextmanager
+def streamed(
+    connection: duckdb.DuckDBPyConnection,
+    query: str,
+    parameters: list | None = None,
+    batch_rows: int = 1_000_000,
+) -> Iterator[pa.RecordBatchReader]:
+    """The rows of ``query`` as a stream of record batches, closed when the block ends, however it ends.
+
+    An unfinished DuckDB result that outlives its connection (held, say, by the traceback of an error raised
+    while the stream was read) makes the next ``duckdb.connect`` to the same file in this process spin forever
+    (DuckDB's instance cache waits for the old database to shut down): a failed load then never got recorded.
+    """
+    reader = connection.execute(query, parameters or []).fetch_record_batch(batch_rows)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def append_rows(connection: duckdb.DuckDBPyConnection, table: str, data: pa.Table) -> None:
     """Append an Arrow table to a declared table, cast to its schema (values travel as data, never as SQL)."""
     if not data.num_rows:

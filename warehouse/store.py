@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import append_rows, memory_limit, transaction
+from warehouse.db import append_rows, memory_limit, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -330,4 +330,5 @@ def _rewrite_staged(
 ) -> None:
     """Replace a run's staged Parquet of each table with the rows ``queries[table]`` (SQL, parameters) selects."""
     for table, (query, parameters) in queries.items():
-        rewrite_staged(layout, run_id, table, connection.execute(query, parameters).fetch_record_batch())
+        with streamed(connection, query, parameters) as batches:
+            rewrite_staged(layout, run_id, table, batches)
