@@ -27,7 +27,7 @@ from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
-from flows.runners import freeze_loaded_objects, make_task_runner, task_slots
+from flows.runners import freeze_loaded_objects, make_task_runner, release_free_memory, task_slots
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -116,6 +116,7 @@ def process_batch(
     quarantined copy never hides a good one; the batch suite then judges exactly what would be loaded.
     """
     freeze_loaded_objects()
+    release_free_memory()
     layout = WarehouseLayout(Path(warehouse), parquet_root)
     ingested_at = utc_now()
     clock = StageClock()

@@ -40,9 +40,12 @@ def streamed(
     connection: duckdb.DuckDBPyConnection,
     query: str,
     parameters: list | None = None,
-    batch_rows: int = 1_000_000,
+    batch_rows: int = 10_000,
 ) -> Iterator[pa.RecordBatchReader]:
     """The rows of ``query`` as a stream of record batches, closed when the block ends, however it ends.
+
+    ``batch_rows`` bounds what one batch holds: DuckDB's default (a million rows) is every article of a big run
+    at once, the load's memory peak (1.1 GB of 1.6 at 100,000 articles).
 
     An unfinished DuckDB result that outlives its connection (held, say, by the traceback of an error raised
     while the stream was read) makes the next ``duckdb.connect`` to the same file in this process spin forever

@@ -59,10 +59,13 @@ def staged_files(layout: WarehouseLayout, run_id: str, table: str) -> list[str]:
 def rewrite_staged(
     layout: WarehouseLayout, run_id: str, table: str, batches: Iterable[pa.RecordBatch]
 ) -> None:
-    """Replace the staged parts of one run's table with ``batches``, as one part (none when they hold no rows)."""
+    """Replace the staged parts of one run's table with ``batches``, as one part (none when they hold no rows).
+
+    ``batches`` may be read from the very parts being replaced (the load selects what it loaded from them), so
+    the new part is written whole under a temporary name before the old parts go.
+    """
     filesystem, folder = _locate(layout.staged_table(run_id, table))
-    for old in _parts(filesystem, folder):
-        filesystem.rm(old)
+    partial = f"{folder}/.part-loaded.parquet.tmp"
     # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.
     writer = None
     try:
@@ -72,15 +75,16 @@ def rewrite_staged(
             if writer is None:
                 filesystem.makedirs(folder, exist_ok=True)
                 writer = pq.ParquetWriter(
-                    f"{folder}/part-loaded.parquet",
-                    TABLES[table],
-                    compression=COMPRESSION,
-                    filesystem=filesystem,
+                    partial, TABLES[table], compression=COMPRESSION, filesystem=filesystem
                 )
             writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
     finally:
         if writer is not None:
             writer.close()
+    for old in _parts(filesystem, folder):
+        filesystem.rm(old)
+    if writer is not None:
+        filesystem.mv(partial, f"{folder}/part-loaded.parquet")
 
 
 def publish_run(layout: WarehouseLayout, run_id: str) -> None:
