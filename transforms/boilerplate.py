@@ -196,16 +196,6 @@ _LONGEST_RULE_WORDS = max(rule.max_words for rule in LINE_RULES)
 _ANYWHERE = tuple(rule for rule in LINE_RULES if rule.zone is Zone.ANYWHERE)
 
 
-def _any_of(rules: tuple[LineRule, ...]) -> re.Pattern[str]:
-    # The union of the rules' patterns: one search says whether any rule might fire, so the ordered walk (which
-    # decides which rule, with its word limit) runs only for the few lines that look like boilerplate at all.
-    return _rx("|".join(f"(?:{rule.pattern.pattern})" for rule in rules))
-
-
-_ANY_RULE = _any_of(LINE_RULES)
-_ANY_ANYWHERE_RULE = _any_of(_ANYWHERE)
-
-
 def _word_count(line: str) -> int:
     # Lines are whitespace-normalized, so counting separators is enough (and far cheaper than a regex).
     return line.count(" ") + 1 if line else 0
@@ -222,8 +212,6 @@ def matching_rule(line: str, *, in_footer: bool = False) -> LineRule | None:
     words = _word_count(line)
     if words > _LONGEST_RULE_WORDS:
         return None  # an ordinary paragraph: longer than anything a rule removes, so no regex needs to run
-    if (_ANY_RULE if in_footer else _ANY_ANYWHERE_RULE).search(line) is None:
-        return None
     for rule in LINE_RULES if in_footer else _ANYWHERE:
         if rule.matches(line, words):
             return rule
