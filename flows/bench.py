@@ -148,6 +148,8 @@ class PeakRss:
         self.start_mb = 0.0
         self.process_mb = 0.0
         self.children_mb = 0.0
+        # The largest single child (a worker, usually): the per-process figure the memory target is about.
+        self.largest_child_mb = 0.0
         self.total_mb = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -170,17 +172,20 @@ class PeakRss:
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
         self.process_mb = round(max(self.process_mb, own), 1)
         self.children_mb = round(self.children_mb, 1)
+        self.largest_child_mb = round(self.largest_child_mb, 1)
         self.total_mb = round(max(self.total_mb, self.process_mb), 1)
 
     def _sample(self, process) -> None:
         while not self._stop.wait(RSS_SAMPLE_SECONDS):
             try:
                 own = process.memory_info().rss / 2**20
-                children = sum(child.memory_info().rss for child in process.children(recursive=True)) / 2**20
+                sizes = [child.memory_info().rss / 2**20 for child in process.children(recursive=True)]
             except Exception:  # a child may exit between listing and reading it
                 continue
+            children = sum(sizes)
             self.process_mb = max(self.process_mb, own)
             self.children_mb = max(self.children_mb, children)
+            self.largest_child_mb = max(self.largest_child_mb, max(sizes, default=0.0))
             self.total_mb = max(self.total_mb, own + children)
 
     @staticmethod
@@ -246,6 +251,7 @@ def measure_pipeline(
             "process_at_start": rss.start_mb,
             "process": rss.process_mb,
             "children": rss.children_mb,
+            "largest_child": rss.largest_child_mb,
             "total": rss.total_mb,
         },
         "noop_rerun": {
@@ -504,7 +510,8 @@ def report_rows(result: dict) -> list[tuple[str, str]]:
         (
             "peak RSS",
             f"{rss['process']:,.0f} MB process (from {rss['process_at_start']:,.0f} MB at start), "
-            f"{rss['children']:,.0f} MB children, {rss['total']:,.0f} MB together",
+            f"{rss['children']:,.0f} MB children (largest {rss['largest_child']:,.0f} MB), "
+            f"{rss['total']:,.0f} MB together",
         ),
         ("no-op re-run", f"{rerun['seconds']:.2f} s ({rerun['files_skipped']:,} files skipped)"),
         (

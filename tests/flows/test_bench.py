@@ -26,6 +26,7 @@ FIGURES = (
     ("pipeline", "stage_seconds", "load"),
     ("peak_rss_mb", "process"),
     ("peak_rss_mb", "children"),
+    ("peak_rss_mb", "largest_child"),
     ("peak_rss_mb", "total"),
     ("noop_rerun", "seconds"),
     ("io_floor", "seconds"),
@@ -69,6 +70,8 @@ def test_bench_reports_every_figure(tmp_path: Path, analytics: str) -> None:
     assert figures["noop_rerun"]["articles_loaded"] == 0
     assert figures["noop_rerun"]["files_skipped"] == figures["corpus"]["files"] == 300
     assert figures["io_floor"]["files"] == 300
+    rss = figures["peak_rss_mb"]
+    assert rss["largest_child"] <= rss["children"] <= rss["total"]
     assert figures["params"]["analytics"] is (analytics == "--analytics")
     for text in ("end to end", "clean_split", "peak RSS", "no-op re-run", "I/O floor", "trafilatura"):
         assert text in result.output
