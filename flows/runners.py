@@ -88,9 +88,6 @@ def _shared_api_url() -> str | None:
     return server.api_url
 
 
-_frozen = False
-
-
 def release_free_memory() -> None:
     """Hand memory freed by the last batch back to the system (glibc's heap and Arrow's pool keep it otherwise).
 
@@ -119,6 +116,9 @@ def _load_libc():
 
 
 _libc = _load_libc()
+
+
+_frozen = False
 
 
 def freeze_loaded_objects() -> None:

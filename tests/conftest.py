@@ -79,3 +79,18 @@ def query_rows(warehouse: Path, sql: str) -> list[tuple]:
 
     with connect(WarehouseLayout(warehouse), read_only=True) as connection:
         return connection.execute(sql).fetchall()
+
+
+# What two runs that should agree must agree on: articles, removals, quarantine and manifest, without run ids and
+# timestamps (which differ between any two runs).
+WAREHOUSE_CONTENTS = {
+    "articles": "SELECT article_id, source_path, title, published_at, outlet, wire_agencies, body FROM articles",
+    "removals": "SELECT article_id, rule, line_no, removed_text FROM boilerplate_removals",
+    "quarantine": "SELECT source_path, stage, reason FROM quarantine",
+    "manifest": "SELECT path, sha256, outcome, articles FROM ingested_files",
+}
+
+
+def warehouse_contents(warehouse: Path) -> dict[str, list]:
+    """A warehouse's ``WAREHOUSE_CONTENTS``, each as sorted row reprs, for comparing two runs."""
+    return {name: sorted(map(repr, query_rows(warehouse, sql))) for name, sql in WAREHOUSE_CONTENTS.items()}

@@ -62,7 +62,7 @@ def detect_language(text: str) -> str | None:
     One text: py3langid itself, the reference ``detect_languages`` is tested against (a batch of one would pay
     the batch path's set-up, some 1 ms, for nothing).
     """
-    if len(text.split(None, MIN_WORDS)) < MIN_WORDS:
+    if not _enough_words(text):
         return None
     language, probability = _identifier().classify(text[:SAMPLE_CHARS])
     return language if probability >= MIN_PROBABILITY else None
@@ -71,18 +71,23 @@ def detect_language(text: str) -> str | None:
 def detect_languages(texts: list[str]) -> list[str | None]:
     """``detect_language`` for many texts at once (the fast path: one NumPy pass per chunk of texts)."""
     languages: list[str | None] = [None] * len(texts)
-    candidates = [index for index, text in enumerate(texts) if len(text.split(None, MIN_WORDS)) >= MIN_WORDS]
+    candidates = [index for index, text in enumerate(texts) if _enough_words(text)]
+    classes = _model().classes
     for start in range(0, len(candidates), CHUNK_TEXTS):
         chunk = candidates[start : start + CHUNK_TEXTS]
         probabilities = _class_probabilities([_encode(texts[index][:SAMPLE_CHARS]) for index in chunk])
         best = probabilities.argmax(axis=1)
-        classes = _model().classes
         for index, column, probability in zip(
             chunk, best, probabilities[np.arange(len(chunk)), best], strict=True
         ):
             if probability >= MIN_PROBABILITY:
                 languages[index] = classes[column]
     return languages
+
+
+def _enough_words(text: str) -> bool:
+    # Fewer than MIN_WORDS words say too little for any model: such texts get no language.
+    return len(text.split(None, MIN_WORDS)) >= MIN_WORDS
 
 
 def _encode(text: str) -> bytes:

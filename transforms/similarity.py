@@ -97,15 +97,18 @@ def similar_pairs(
     """Pairs of ids whose estimated Jaccard similarity reaches ``threshold``, each pair once (smaller id first)."""
     # Scored band by band and in chunks, keeping only the similar pairs: on texts sharing many sentences, all the
     # candidates together run to millions of pairs, and gathering their signatures at once to gigabytes.
-    kept = [
-        chunk[estimated_jaccard(signature[chunk[:, 0]], signature[chunk[:, 1]]) >= threshold]
-        for pairs in _band_pairs(signature)
-        for chunk in np.array_split(pairs, -(-len(pairs) // PAIRS_PER_CHUNK))
-    ]
-    pairs = np.unique(np.concatenate(kept), axis=0) if kept else np.empty((0, 2), dtype=np.int64)
-    if not len(pairs):
+    kept_pairs, kept_scores = [], []
+    for band in _band_pairs(signature):
+        for chunk in np.array_split(band, -(-len(band) // PAIRS_PER_CHUNK)):
+            scores = estimated_jaccard(signature[chunk[:, 0]], signature[chunk[:, 1]])
+            similar = scores >= threshold
+            kept_pairs.append(chunk[similar])
+            kept_scores.append(scores[similar])
+    if not kept_pairs:
         return []
-    scores = estimated_jaccard(signature[pairs[:, 0]], signature[pairs[:, 1]])
+    # A pair found in several bands is one pair; its score is the same in each.
+    pairs, first_seen = np.unique(np.concatenate(kept_pairs), axis=0, return_index=True)
+    scores = np.concatenate(kept_scores)[first_seen]
     result = []
     for (first, second), score in zip(pairs.tolist(), scores.tolist(), strict=True):
         low, high = sorted((ids[first], ids[second]))

@@ -119,19 +119,20 @@ def cluster_stories(
     postings: dict[int, set[int]] = {}
     for index in order:
         (article_id, published_at), vector = keys[index], vectors[index]
-        best, best_score = None, threshold
+        best, best_score, best_dot = None, threshold, 0.0
         for candidate in _candidates(vector, postings):
             story = stories[candidate]
             dated = published_at is not None and story.latest is not None
             if dated and published_at - story.latest > window:
                 continue
-            score = _score(vector, story)
+            dot = _dot(vector, story.centroid)
+            score = dot / math.sqrt(story.norm_squared) if story.norm_squared else 0.0
             if score >= best_score:
-                best, best_score = candidate, score
+                best, best_score, best_dot = candidate, score, dot
         if best is None:
-            best = len(stories)
+            best, best_dot = len(stories), 0.0
             stories.append(_Story(article_id))
-        _join(stories[best], best, article_id, published_at, vector, postings)
+        _join(stories[best], best, article_id, published_at, vector, best_dot, postings)
     return [(story.cluster_id, member) for story in stories for member in story.members]
 
 
@@ -150,12 +151,9 @@ def _candidates(vector: dict[int, float], postings: dict[int, set[int]]) -> set[
     return found
 
 
-def _score(vector: dict[int, float], story: _Story) -> float:
-    """Cosine of a (unit) article vector and a story centroid."""
-    if not story.norm_squared:
-        return 0.0
-    dot = sum(weight * story.centroid.get(term, 0.0) for term, weight in vector.items())
-    return dot / math.sqrt(story.norm_squared)
+def _dot(vector: dict[int, float], centroid: dict[int, float]) -> float:
+    """Dot product of a sparse article vector and a story centroid (the cosine's numerator)."""
+    return sum(weight * centroid.get(term, 0.0) for term, weight in vector.items())
 
 
 def _join(
@@ -164,10 +162,11 @@ def _join(
     article_id: str,
     published_at: datetime | None,
     vector: dict[int, float],
+    dot: float,
     postings: dict[int, set[int]],
 ) -> None:
-    # |c + v|^2 = |c|^2 + 2 c.v + |v|^2: the norm is kept up to date without a pass over the centroid.
-    dot = sum(weight * story.centroid.get(term, 0.0) for term, weight in vector.items())
+    # |c + v|^2 = |c|^2 + 2 c.v + |v|^2: the norm is kept up to date without a pass over the centroid; ``dot`` is
+    # c.v, already computed when the story was scored.
     story.norm_squared += 2 * dot + sum(weight * weight for weight in vector.values())
     for term, weight in vector.items():
         if term not in story.centroid:

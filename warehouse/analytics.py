@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import append_rows
+from warehouse.db import append_rows, streamed
 from warehouse.ddl import literal, quote
 
 FTS_SQL_FOLDER = Path(__file__).parent / "sql" / "fts"
@@ -76,12 +76,15 @@ def unanalysed_texts(connection: duckdb.DuckDBPyConnection, batch_rows: int) -> 
     """
     cursor = connection.cursor()
     try:
-        yield from cursor.execute(
+        with streamed(
+            cursor,
             """
             SELECT article_id, body FROM articles
             WHERE superseded_at IS NULL AND article_id NOT IN (SELECT article_id FROM article_minhash)
-            """
-        ).fetch_record_batch(batch_rows)
+            """,
+            batch_rows=batch_rows,
+        ) as batches:
+            yield from batches
     finally:
         cursor.close()
 
@@ -92,9 +95,12 @@ def current_texts(connection: duckdb.DuckDBPyConnection, batch_rows: int) -> Ite
     In storage order, the same on every read within a transaction (DuckDB preserves insertion order); sorting
     would hold every text in DuckDB's memory. Nothing else may run on ``connection`` until the stream ends.
     """
-    yield from connection.execute(
-        "SELECT article_id, published_at, title, body FROM articles WHERE superseded_at IS NULL"
-    ).fetch_record_batch(batch_rows)
+    with streamed(
+        connection,
+        "SELECT article_id, published_at, title, body FROM articles WHERE superseded_at IS NULL",
+        batch_rows=batch_rows,
+    ) as batches:
+        yield from batches
 
 
 def signatures(connection: duckdb.DuckDBPyConnection) -> pa.Table:

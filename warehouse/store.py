@@ -154,7 +154,7 @@ def load_run(
     The manifest, the validation rows and ``run_row`` (completed with the counts) are written in the same
     transaction, so ``pipeline_runs`` never claims rows that are not there. ``checkpoint`` is called just before
     the commit and just after it (crash tests hook in there). DuckDB works within ``LOAD_MEMORY_LIMIT`` meanwhile,
-    spilling to disk beyond it, so that loading a million articles needs no more memory than loading a thousand.
+    spilling to disk beyond it, so that its share of the load's memory does not grow with the run.
     Publishing moves files after the commit (on object stores a copy and a delete, not a rename): a crash meanwhile
     leaves the staging for ``recover_staging`` to publish again.
     """

@@ -17,20 +17,9 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import run_pipeline
-from tests.conftest import query_rows
+from tests.conftest import query_rows, warehouse_contents
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-CONTENTS = {
-    "articles": "SELECT article_id, source_path, title, published_at, outlet, wire_agencies, body FROM articles",
-    "removals": "SELECT article_id, rule, line_no, removed_text FROM boilerplate_removals",
-    "quarantine": "SELECT source_path, stage, reason FROM quarantine",
-    "manifest": "SELECT path, sha256, outcome, articles FROM ingested_files",
-}
-
-
-def _contents(warehouse: Path) -> dict[str, list]:
-    return {name: sorted(map(repr, query_rows(warehouse, sql))) for name, sql in CONTENTS.items()}
 
 
 def _run(seeds: Path, warehouse: Path, **options):
@@ -70,7 +59,7 @@ def test_process_run_with_a_file_url_gives_the_local_warehouse(seeds: Path, tmp_
     )
     assert result.exit_code == 0, result.output
     [summary] = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
-    assert _contents(warehouse) == _contents(local)
+    assert warehouse_contents(warehouse) == warehouse_contents(local)
     assert _published_ids(f"file://{shared}", summary["run_id"]) == sorted(
         row[0] for row in query_rows(warehouse, "SELECT article_id FROM articles")
     )

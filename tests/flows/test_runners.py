@@ -8,25 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.bench import write_corpus
 from flows.pipeline import run_pipeline
 from flows.runners import make_task_runner, task_slots
+from tests.conftest import warehouse_contents
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
-
-
-def _contents(warehouse: Path) -> dict[str, list]:
-    queries = {
-        "articles": "SELECT article_id, source_path, title, published_at, outlet, wire_agencies, body FROM articles",
-        "removals": "SELECT article_id, rule, line_no, removed_text FROM boilerplate_removals",
-        "quarantine": "SELECT source_path, stage, reason FROM quarantine",
-        "manifest": "SELECT path, sha256, outcome, articles FROM ingested_files",
-    }
-    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
-        return {name: sorted(map(repr, connection.execute(sql).fetchall())) for name, sql in queries.items()}
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +23,14 @@ def local_run(tmp_path_factory, prefect_harness) -> dict[str, list]:
     warehouse = tmp_path_factory.mktemp("local") / "warehouse"
     summary = run_pipeline(runner="thread", inputs=["seeds"], warehouse=str(warehouse), batch_size=2)
     assert summary.articles_loaded == 5
-    return _contents(warehouse)
+    return warehouse_contents(warehouse)
 
 
 @pytest.mark.parametrize("runner", ["process", "dask"])
 def test_runner_gives_the_same_warehouse(runner: str, local_run: dict, warehouse: Path) -> None:
     summary = run_pipeline(runner=runner, workers=2, inputs=["seeds"], warehouse=str(warehouse), batch_size=2)
     assert (summary.status, summary.articles_loaded) == ("loaded", 5)
-    assert _contents(warehouse) == local_run
+    assert warehouse_contents(warehouse) == local_run
 
 
 SYNTH_ARTICLES = 200
@@ -63,7 +52,7 @@ def local_synth_run(tmp_path_factory, prefect_harness, synth_corpus: Path) -> di
     )
     assert summary.status == "loaded" and summary.documents_seen == SYNTH_ARTICLES
     assert summary.skipped >= 4 and summary.quarantined >= 2, "duplicates skipped, hostile files quarantined"
-    return _contents(warehouse)
+    return warehouse_contents(warehouse)
 
 
 def test_dask_cluster_gives_the_same_warehouse_on_a_synthetic_corpus(
@@ -73,7 +62,7 @@ def test_dask_cluster_gives_the_same_warehouse_on_a_synthetic_corpus(
         runner="dask", workers=2, inputs=[str(synth_corpus)], warehouse=str(warehouse), batch_size=SYNTH_BATCH
     )
     assert (summary.status, summary.documents_seen) == ("loaded", SYNTH_ARTICLES)
-    assert _contents(warehouse) == local_synth_run
+    assert warehouse_contents(warehouse) == local_synth_run
 
 
 @pytest.mark.parametrize(
