@@ -10,17 +10,35 @@ Two suites, two consequences:
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import UTC, datetime, timedelta
-
-import great_expectations as gx
-import great_expectations.expectations as gxe
+from typing import TYPE_CHECKING
 
 from expectations.thresholds import Thresholds
 from transforms.schemas import ARTICLES, column_names
 
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+# Great Expectations is imported where a suite is built, not here: it costs 3 s and 200 MB, and the flow process
+# (which names the suites but validates nothing when batches run in workers) should not pay for it.
 ROW_SUITE = "articles.rows"
 BATCH_SUITE = "articles.batch"
 AD_MARKER_REGEX = r"\[/?(?:ad|embed)(?:_\d+)?\]"
+
+
+def great_expectations():
+    """The ``great_expectations`` package and its ``expectations`` module, imported (and quieted) on first use."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    # GE sets some of its module loggers to INFO explicitly, so quieting the parent is not enough.
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return gx, gxe
 
 
 def _documented(expectation: gxe.Expectation, why: str) -> gxe.Expectation:
@@ -31,6 +49,7 @@ def _documented(expectation: gxe.Expectation, why: str) -> gxe.Expectation:
 
 def row_suite(thresholds: Thresholds, now: datetime | None = None) -> gx.ExpectationSuite:
     """Row-level expectations; ``now`` (UTC, naive) bounds ``published_at`` from above."""
+    gx, gxe = great_expectations()
     now = now or datetime.now(UTC).replace(tzinfo=None)
     latest = now + timedelta(days=thresholds.future_slack_days)
     return gx.ExpectationSuite(
@@ -74,6 +93,7 @@ def batch_suite(
     thresholds: Thresholds, row_count_bounds: tuple[int, int] | None = None
 ) -> gx.ExpectationSuite:
     """Batch-level expectations; ``row_count_bounds`` comes from recent runs when the row-count check is on."""
+    gx, gxe = great_expectations()
     expectations: list[gxe.Expectation] = [
         _documented(
             gxe.ExpectTableColumnsToMatchOrderedList(column_list=column_names(ARTICLES)),

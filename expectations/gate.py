@@ -7,26 +7,20 @@ issue #10738), first with the row suite, then with the batch suite on the rows t
 from __future__ import annotations
 
 import json
-import logging
 import math
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
-from expectations.articles import batch_suite, row_suite
+from expectations.articles import batch_suite, great_expectations, row_suite
 from expectations.thresholds import Thresholds
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
-import great_expectations as gx
-
-# GE sets some of its module loggers to INFO explicitly, so quieting the parent is not enough.
-for _name in ("great_expectations", "great_expectations.data_context.types.base"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+if TYPE_CHECKING:
+    import great_expectations as gx
+    import pandas as pd
 
 SAMPLE_VALUES = 5
 SAMPLE_CHARS = 200
@@ -106,6 +100,7 @@ class BatchCheck:
 
 @cache
 def _context():
+    gx, _ = great_expectations()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     return context
@@ -257,7 +252,7 @@ def _bounds_text(kwargs: dict) -> str:
 def _short(value: object) -> object:
     if isinstance(value, str) and len(value) > SAMPLE_CHARS:
         return value[:SAMPLE_CHARS] + "…"
-    if isinstance(value, (datetime, date, pd.Timestamp)):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if hasattr(value, "item"):
         return value.item()
@@ -265,7 +260,7 @@ def _short(value: object) -> object:
 
 
 def _json_default(value: object) -> object:
-    if isinstance(value, (datetime, date, pd.Timestamp)):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if hasattr(value, "item"):
         return value.item()

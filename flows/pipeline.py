@@ -38,15 +38,15 @@ from transforms.batch import (
     removals_of,
     settle_file_outcomes,
 )
-from transforms.discovery import Discovery, ReadPlan, chunk_files, discover, entry_stat, plan_reads
+from transforms.discovery import Discovery, ReadPlan, chunk_files, discover, entry_stat
 from transforms.schemas import concat_tables
 from warehouse.layout import WarehouseLayout
 from warehouse.lock import warehouse_lock
+from warehouse.manifest import plan_reads
 from warehouse.parquet import write_staged
 from warehouse.store import (
     connect,
     load_run,
-    manifest_state,
     recent_row_counts,
     record_unloaded_run,
     recover_staging,
@@ -266,7 +266,6 @@ def _run(
     with connect(layout) as connection:
         recovered = recover_staging(layout, connection, run_id)
         history = recent_row_counts(connection, thresholds.row_count_history_runs)
-        manifest = {} if full else manifest_state(connection)
     if recovered:
         logger.warning("finished or discarded staging left by interrupted runs: %s", ", ".join(recovered))
     run_row = {
@@ -286,17 +285,18 @@ def _run(
     validation_rows: dict[str, list[dict]] = {"dq_validations": [], "dq_expectation_results": []}
     try:
         with clock("discover"):
-            discovery = discover_inputs(inputs)
-            plan = plan_reads(discovery, manifest)
+            plan, files_seen = _plan_run(inputs, layout, full)
+            release_free_memory()  # the listing's memory, for the batches and the load
             _stage_discovery_rejections(layout, run_id, plan, started_at)
         crash_point("discover")
         blocked: list[str] = []
         documents = len(plan.new_rejections)
         quarantined = len(plan.new_rejections)
         skipped = 0
-        sizes = {path: size for path, (size, _) in discovery.stats.items()}
-        batches = chunk_files(plan.to_read, sizes, max_files=batch_size, max_bytes=MAX_BATCH_BYTES)
-        for part, outcome in _run_batches(batches, run_id, layout, thresholds, history, plan.known_sha256):
+        bounds = chunk_files(
+            plan.to_read.column("size").to_pylist(), max_files=batch_size, max_bytes=MAX_BATCH_BYTES
+        )
+        for part, outcome in _run_batches(plan, bounds, run_id, layout, thresholds, history):
             clock.add(outcome.stage_seconds)
             documents += outcome.documents_seen
             quarantined += outcome.quarantined
@@ -308,8 +308,8 @@ def _run(
             if outcome.blocked_reason:
                 blocked.append(f"batch {part}: {outcome.blocked_reason}")
         run_row.update(
-            files_seen=len(discovery.files) + len(discovery.rejections),
-            files_skipped=len(plan.unchanged) + len(plan.unchanged_rejections),
+            files_seen=files_seen,
+            files_skipped=plan.unchanged + len(plan.unchanged_rejections),
             documents_seen=documents,
             quarantined=quarantined,
             skipped=skipped,
@@ -342,31 +342,43 @@ def _run(
         raise
 
 
+def _plan_run(inputs: list[str], layout: WarehouseLayout, full: bool) -> tuple[ReadPlan, int]:
+    """Discover the inputs and plan what to read; returns the plan and how many entries were found.
+
+    The listing is dropped here: only the plan (the files to read) lives on through the run.
+    """
+    discovery: Discovery = discover_inputs(inputs)
+    with connect(layout, create_schema=False) as connection:
+        plan = plan_reads(connection, discovery, full=full)
+    return plan, discovery.listing.num_rows + len(discovery.rejections)
+
+
 def _run_batches(
-    batches: list[list[str]],
+    plan: ReadPlan,
+    bounds: list[tuple[int, int]],
     run_id: str,
     layout: WarehouseLayout,
     thresholds: Thresholds,
     history: list[int],
-    known_sha256: dict[str, str],
 ) -> Iterator[tuple[int, BatchOutcome]]:
     """Run the batch tasks on the flow's task runner, a bounded number in flight, yielding outcomes in order.
 
     A single batch runs inline: starting worker processes would cost more than the batch itself. The window keeps
-    memory flat however many batches a run has: results are small, but tasks in flight hold their batch.
+    memory flat however many batches a run has: results are small, tasks in flight hold their batch, and a
+    batch's paths become Python objects only when it is submitted.
     """
 
-    def arguments(part: int, paths: list[str]) -> tuple:
-        known = {path: known_sha256[path] for path in paths if path in known_sha256}
+    def arguments(part: int) -> tuple:
+        paths, known = plan.batch(*bounds[part])
         return paths, run_id, part, str(layout.root), thresholds, history, known, layout.parquet_root
 
-    if len(batches) == 1:
-        yield 0, process_batch(*arguments(0, batches[0]))
+    if len(bounds) == 1:
+        yield 0, process_batch(*arguments(0))
         return
     window = IN_FLIGHT_PER_WORKER * task_slots(FlowRunContext.get().task_runner)
     pending: deque[tuple[int, PrefectFuture]] = deque()
-    for part, paths in enumerate(batches):
-        pending.append((part, process_batch.submit(*arguments(part, paths))))
+    for part in range(len(bounds)):
+        pending.append((part, process_batch.submit(*arguments(part))))
         if len(pending) >= window:
             done, future = pending.popleft()
             yield done, future.result()

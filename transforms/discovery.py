@@ -7,25 +7,88 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+
 from transforms.documents import Rejection
+
+LISTING = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("size", pa.int64()),
+        pa.field("mtime", pa.timestamp("us")),
+    ]
+)
+"""One row per file to read: its path and its manifest key (size, mtime as naive UTC; null when unknown)."""
+# Entries held as Python objects before they become one Arrow record batch: a listing of millions of files costs
+# about 100 bytes each as Arrow, ten times that as Python tuples.
+LISTING_CHUNK = 65_536
 
 
 @dataclass(slots=True)
 class Discovery:
-    """Files to read (with their size and mtime in seconds), and entries refused before reading."""
+    """Files to read (an Arrow ``LISTING`` table sorted by path), and entries refused before reading."""
 
-    files: list[str] = field(default_factory=list)
+    listing: pa.Table = field(default_factory=LISTING.empty_table)
     rejections: list[Rejection] = field(default_factory=list)
-    stats: dict[str, tuple[int, float]] = field(default_factory=dict)
 
-    def add(self, path: str) -> None:
-        """Record a file to read, with its size and modification time as seen now."""
+    @property
+    def files(self) -> list[str]:
+        """The paths to read, sorted (a Python list: for small listings and tests, not for millions)."""
+        return self.listing.column("path").to_pylist()
+
+
+class _ListingBuilder:
+    """Collects (path, size, mtime) entries into Arrow record batches, a chunk at a time."""
+
+    def __init__(self) -> None:
+        self._chunks: list[pa.RecordBatch] = []
+        self._paths: list[str] = []
+        self._sizes: list[int | None] = []
+        self._mtimes: list[datetime | None] = []
+        self._last_path = ""
+        self._in_order = True
+
+    def add(self, path: str, size: int | None, mtime: datetime | None) -> None:
+        if path <= self._last_path:
+            self._in_order = False
+        self._last_path = path
+        self._paths.append(path)
+        self._sizes.append(size)
+        self._mtimes.append(mtime)
+        if len(self._paths) >= LISTING_CHUNK:
+            self._flush()
+
+    def add_local(self, path: str) -> None:
+        """A local file, with its size and modification time as seen now (unknown if it cannot be stat'ed)."""
         try:
             status = os.stat(path)
         except OSError:
-            status = None
-        self.files.append(path)
-        self.stats[path] = (status.st_size, status.st_mtime) if status else (-1, -1.0)
+            self.add(path, None, None)
+            return
+        self.add(path, *stat_key(status.st_size, status.st_mtime))
+
+    @property
+    def in_order(self) -> bool:
+        """Whether every entry so far came after the one before it (then the listing needs no sort)."""
+        return self._in_order
+
+    def _flush(self) -> None:
+        if self._paths:
+            arrays = [pa.array(self._paths, pa.string()), pa.array(self._sizes, pa.int64())]
+            arrays.append(pa.array(self._mtimes, pa.timestamp("us")))
+            self._chunks.append(pa.RecordBatch.from_arrays(arrays, schema=LISTING))
+            self._paths, self._sizes, self._mtimes = [], [], []
+
+    def table(self) -> pa.Table:
+        """Every entry, sorted by path (Arrow compares UTF-8 bytes: the same order as Python's ``sorted``).
+
+        A single folder is walked in that order already, so only several inputs need a sort (which costs two more
+        copies of the listing).
+        """
+        self._flush()
+        listing = pa.Table.from_batches(self._chunks, schema=LISTING)
+        self._chunks = []
+        return listing if self.in_order else listing.sort_by("path")
 
 
 def discover(inputs: list[str | Path]) -> Discovery:
@@ -34,20 +97,20 @@ def discover(inputs: list[str | Path]) -> Discovery:
     Symbolic links are followed only when they resolve inside the input folder they were found in; one that points
     outside, or nowhere, is refused with its reason rather than read.
     """
-    found = Discovery()
+    rejections: list[Rejection] = []
+    listing = _ListingBuilder()
     for entry in inputs:
         if is_url(str(entry)):
-            _find_remote(str(entry), found)
+            _find_remote(str(entry), listing, rejections)
             continue
         root = Path(entry)
         if not root.exists():
-            found.rejections.append(Rejection(str(root), 0, "read", "missing_input", "path does not exist"))
+            rejections.append(Rejection(str(root), 0, "read", "missing_input", "path does not exist"))
         elif root.is_dir():
-            _walk(root, found)
+            _walk(str(root), root.resolve(), listing, rejections)
         else:
-            found.add(str(root))
-    found.files.sort()
-    return found
+            listing.add_local(str(root))
+    return Discovery(listing.table(), rejections)
 
 
 def is_url(path: str) -> bool:
@@ -55,21 +118,19 @@ def is_url(path: str) -> bool:
     return "://" in path
 
 
-def _find_remote(url: str, found: Discovery) -> None:
+def _find_remote(url: str, listing: _ListingBuilder, rejections: list[Rejection]) -> None:
     """Discover files under an fsspec URL, so a cluster can read its input from shared object storage."""
     import fsspec
 
     fs, root = fsspec.core.url_to_fs(url)
     if not fs.exists(root):
-        found.rejections.append(Rejection(url, 0, "read", "missing_input", "URL does not exist"))
+        rejections.append(Rejection(url, 0, "read", "missing_input", "URL does not exist"))
         return
     entries = fs.find(root, detail=True) if fs.isdir(root) else {root: fs.info(root)}
-    for name, info in sorted(entries.items()):
+    for name, info in entries.items():
         if Path(name).name.startswith(".") or info.get("type") == "directory":
             continue
-        path = fs.unstrip_protocol(name)
-        found.files.append(path)
-        found.stats[path] = (int(info.get("size") or 0), remote_mtime(info))
+        listing.add(fs.unstrip_protocol(name), *stat_key(int(info.get("size") or 0), remote_mtime(info)))
 
 
 def remote_mtime(info: dict) -> float:
@@ -88,20 +149,35 @@ def remote_mtime(info: dict) -> float:
     return -1.0
 
 
-def _walk(root: Path, found: Discovery) -> None:
-    real_root = root.resolve()
-    for folder, folders, files in os.walk(root, followlinks=False):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
+def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: list[Rejection]) -> None:
+    """Like ``os.walk`` without following links to folders (unreadable folders are passed over, as there)."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = [(_walk_key(entry), entry) for entry in scan if not entry.name.startswith(".")]
+    except OSError:
+        return
+    entries.sort(key=lambda keyed: keyed[0][0])
+    for (_, is_folder), entry in entries:
+        if is_folder:
+            if not entry.is_symlink():
+                _walk(entry.path, real_root, listing, rejections)
+            continue
+        if entry.is_symlink():
+            rejection = _symlink_rejection(Path(entry.path), real_root)
+            if rejection is not None:
+                rejections.append(rejection)
                 continue
-            path = Path(folder) / name
-            if path.is_symlink():
-                rejection = _symlink_rejection(path, real_root)
-                if rejection is not None:
-                    found.rejections.append(rejection)
-                    continue
-            found.add(str(path))
+        listing.add_local(entry.path)
+
+
+def _walk_key(entry: os.DirEntry) -> tuple[str, bool]:
+    """Sort key that makes a depth-first walk list paths in sorted order: a folder sorts as its name plus "/",
+    which is how every path below it compares with its siblings' paths."""
+    try:
+        is_folder = entry.is_dir()
+    except OSError:
+        is_folder = False
+    return (entry.name + "/" if is_folder else entry.name), is_folder
 
 
 def _symlink_rejection(path: Path, real_root: Path) -> Rejection | None:
@@ -115,37 +191,56 @@ def _symlink_rejection(path: Path, real_root: Path) -> Rejection | None:
     return None
 
 
-def chunk_files(
-    files: list[str], sizes: dict[str, int], *, max_files: int, max_bytes: int
-) -> list[list[str]]:
-    """Consecutive batches of at most ``max_files`` files and (unless one file is larger) ``max_bytes`` bytes.
+def chunk_files(sizes: list[int | None], *, max_files: int, max_bytes: int) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive batches of at most ``max_files`` files and (unless one file is larger)
+    ``max_bytes`` bytes; ``sizes`` are the files' sizes in order (None when unknown).
 
     Batching by bytes as well as by count keeps a task's memory bounded when a folder mixes tiny and huge files.
+    Bounds, not lists of paths: the paths stay in the read plan's Arrow table until their batch is submitted.
     """
-    batches: list[list[str]] = []
-    current: list[str] = []
+    bounds: list[tuple[int, int]] = []
+    start = 0
     current_bytes = 0
-    for path in files:
-        size = max(sizes.get(path, 0), 0)
-        if current and (len(current) >= max_files or current_bytes + size > max_bytes):
-            batches.append(current)
-            current, current_bytes = [], 0
-        current.append(path)
+    for index, size in enumerate(sizes):
+        size = max(size or 0, 0)
+        if index > start and (index - start >= max_files or current_bytes + size > max_bytes):
+            bounds.append((start, index))
+            start, current_bytes = index, 0
         current_bytes += size
-    if current:
-        batches.append(current)
-    return batches
+    if start < len(sizes):
+        bounds.append((start, len(sizes)))
+    return bounds
+
+
+READ_PLAN = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("size", pa.int64()),
+        pa.field("known_sha256", pa.string()),
+    ]
+)
+"""One row per file a run must read: its path, size, and the SHA-256 the manifest last recorded for it (if any)."""
 
 
 @dataclass(slots=True)
 class ReadPlan:
     """What a run must read, given what the manifest says about earlier runs."""
 
-    to_read: list[str]
-    known_sha256: dict[str, str]
-    unchanged: list[str]
+    to_read: pa.Table  # READ_PLAN rows, sorted by path
+    unchanged: int  # files not read: same size and mtime as the manifest's last entry
     new_rejections: list[Rejection]
     unchanged_rejections: list[Rejection]
+
+    def batch(self, start: int, stop: int) -> tuple[list[str], dict[str, str]]:
+        """The paths of rows ``start:stop`` and the SHA-256 recorded for those of them the manifest knows."""
+        rows = self.to_read.slice(start, stop - start)
+        paths = rows.column("path").to_pylist()
+        known = {
+            path: sha256
+            for path, sha256 in zip(paths, rows.column("known_sha256").to_pylist(), strict=True)
+            if sha256 is not None
+        }
+        return paths, known
 
 
 def stat_key(size: int | None, mtime_seconds: float | None) -> tuple[int | None, datetime | None]:
@@ -164,31 +259,14 @@ def entry_stat(path: str) -> tuple[int | None, datetime | None]:
     return stat_key(status.st_size, status.st_mtime)
 
 
-def plan_reads(discovery: Discovery, manifest: dict[str, tuple]) -> ReadPlan:
-    """Split discovered files into those to read and those unchanged since the manifest's last entry.
-
-    A file is unchanged when its size and modification time equal the last recorded ones; it is then not read at
-    all, which keeps a no-op re-run of a large folder cheap. A file that only looks changed is still skipped later
-    if its bytes hash to the recorded SHA-256.
-    """
-    to_read: list[str] = []
-    unchanged: list[str] = []
-    known: dict[str, str] = {}
-    for path in discovery.files:
-        recorded = manifest.get(path)
-        if recorded is None:
-            to_read.append(path)
-            continue
-        size, mtime, sha256 = recorded
-        if mtime is not None and (size, mtime) == stat_key(*discovery.stats.get(path, (None, None))):
-            unchanged.append(path)
-            continue
-        to_read.append(path)
-        if sha256 is not None:
-            known[path] = sha256
-    new_rejections, unchanged_rejections = [], []
-    for rejection in discovery.rejections:
-        recorded = manifest.get(rejection.source_path)
-        same = recorded is not None and recorded[:2] == entry_stat(rejection.source_path) != (None, None)
-        (unchanged_rejections if same else new_rejections).append(rejection)
-    return ReadPlan(to_read, known, unchanged, new_rejections, unchanged_rejections)
+def split_rejections(
+    rejections: list[Rejection], recorded: dict[str, tuple[int | None, datetime | None]]
+) -> tuple[list[Rejection], list[Rejection]]:
+    """(new, unchanged): a refused entry is unchanged when its ``lstat`` key equals the one ``recorded`` for it,
+    so that a bad link that stays as it was is not quarantined again every run."""
+    new, unchanged = [], []
+    for rejection in rejections:
+        key = recorded.get(rejection.source_path)
+        same = key is not None and key == entry_stat(rejection.source_path) != (None, None)
+        (unchanged if same else new).append(rejection)
+    return new, unchanged

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,9 @@ class Rejection:
 
 def source_format(path: str | Path) -> str | None:
     """The input format newsetl reads from ``path``'s extension, or ``None`` when unsupported."""
-    return FORMATS_BY_SUFFIX.get(Path(path).suffix.lower())
+    # posixpath, not Path: this runs twice per file, and building a Path cost more than reading the file's stat.
+    # A name ending in "." gives "." here and "" from Path.suffix: neither is a format.
+    return FORMATS_BY_SUFFIX.get(posixpath.splitext(str(path))[1].lower())
 
 
 def parse_source(path: str, data: bytes, *, sha256: str | None = None) -> list[Document | Rejection]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from transforms.boilerplate import LINE_RULES, clean_lines
+from tests.conftest import SEEDS
+from transforms.boilerplate import LINE_RULES, Zone, clean_lines, matching_rule, normalize_line
+from transforms.synth import seed_sentences, synth_article
+
+GOLD = Path(__file__).parents[1] / "gold"
 
 ARTICLE = [
     "The council met on Monday to discuss the budget, officials said.",
@@ -120,3 +126,56 @@ def test_inline_embed_is_removed_with_its_target() -> None:
     result = clean_lines([ARTICLE[0], "[embed]https://www.youtube.com/watch?v=abc[/embed]", ARTICLE[1]])
     assert result.kept_text == ARTICLE
     assert [r.text for r in result.removals] == ["[embed]https://www.youtube.com/watch?v=abc[/embed]"]
+
+
+def _first_rule_one_by_one(line: str, in_footer: bool) -> str | None:
+    """The reference: each eligible rule's patterns tried in order, no guards, no combined alternation."""
+    words = len(line.split())
+    for rule in LINE_RULES:
+        if words > rule.max_words or (rule.zone is Zone.FOOTER and not in_footer):
+            continue
+        for pattern in (rule.pattern, rule.anywhere):
+            if pattern is not None and pattern.search(line):
+                return rule.name
+    return None
+
+
+def _lines_to_try() -> list[str]:
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(GOLD.glob("*/input.txt"))]
+    lines = [line for text in texts for line in text.splitlines()]
+    sentences = seed_sentences(texts[:5])
+    for index in range(400):
+        article = synth_article(sentences, 7, index)
+        lines += [*article.header_boilerplate, *article.paragraphs, *article.footer, article.title or ""]
+    # Case-folding corners: letters IGNORECASE matches that str.lower() does not turn into the ASCII letter.
+    lines += ["ALL RİGHTS RESERVED", "Alle Rechte vorbehalten.", "Sign up for our newſletter", "The INBOX"]
+    lines += ["© 2024 KELVIN MEDIA", "Tutti i diritti riſervati", "Get it in your ınbox"]
+    return [normalize_line(line) for line in lines if normalize_line(line)]
+
+
+def test_matching_rule_agrees_with_trying_each_rule_in_order() -> None:
+    lines = _lines_to_try()
+    assert len(lines) > 5000
+    matched = 0
+    for line in lines:
+        for in_footer in (False, True):
+            expected = _first_rule_one_by_one(line, in_footer)
+            found = matching_rule(line, in_footer=in_footer)
+            assert (found.name if found else None) == expected, (line, in_footer)
+            matched += expected is not None
+    assert matched > 1000  # the lines exercise the rules, not only the misses
+
+
+def test_anchored_patterns_start_every_alternative_at_the_line_start() -> None:
+    # matching_rule tries ``pattern`` at position 0 only: an alternative that could match later in the line
+    # belongs in ``anywhere``.
+    from re import _parser  # the stdlib's own regex parser
+
+    for rule in LINE_RULES:
+        if rule.pattern is None:
+            continue
+        (opcode, argument), *_ = _parser.parse(rule.pattern.pattern)
+        branches = argument[1] if opcode == _parser.BRANCH else [[(opcode, argument)]]
+        for branch in branches:
+            assert next(iter(branch)) == (_parser.AT, _parser.AT_BEGINNING), rule.name

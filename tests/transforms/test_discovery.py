@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from tests.conftest import write_file
-from transforms.discovery import chunk_files, discover, plan_reads, stat_key
+from transforms.discovery import _ListingBuilder, _walk, chunk_files, discover, stat_key
 
 
 def test_discovery_walks_folders_skips_hidden_and_refuses_outside_links(tmp_path: Path) -> None:
@@ -31,32 +31,35 @@ def test_discovery_walks_folders_skips_hidden_and_refuses_outside_links(tmp_path
     ]
 
 
-def test_plan_skips_files_whose_size_and_mtime_match_the_manifest(tmp_path: Path) -> None:
-    same = write_file(tmp_path, "same.txt", "same")
-    changed = write_file(tmp_path, "changed.txt", "changed")
-    write_file(tmp_path, "new.txt", "new")
-    found = discover([tmp_path])
-    manifest = {
-        str(same): (*stat_key(same.stat().st_size, same.stat().st_mtime), "sha-same"),
-        str(changed): (*stat_key(changed.stat().st_size, changed.stat().st_mtime - 10), "sha-old"),
-    }
-    plan = plan_reads(found, manifest)
-    assert plan.unchanged == [str(same)]
-    assert sorted(Path(path).name for path in plan.to_read) == ["changed.txt", "new.txt"]
-    assert plan.known_sha256 == {str(changed): "sha-old"}
-
-
 def test_batches_respect_count_and_bytes() -> None:
-    files = [f"f{n}" for n in range(7)]
-    sizes = dict.fromkeys(files, 40)
-    assert chunk_files(files, sizes, max_files=3, max_bytes=1000) == [files[:3], files[3:6], files[6:]]
-    assert chunk_files(files, sizes, max_files=100, max_bytes=100) == [
-        files[0:2],
-        files[2:4],
-        files[4:6],
-        files[6:],
-    ]
-    assert chunk_files(["huge"], {"huge": 10**9}, max_files=10, max_bytes=100) == [["huge"]]
+    sizes = [40] * 7
+    assert chunk_files(sizes, max_files=3, max_bytes=1000) == [(0, 3), (3, 6), (6, 7)]
+    assert chunk_files(sizes, max_files=100, max_bytes=100) == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    assert chunk_files([10**9], max_files=10, max_bytes=100) == [(0, 1)]
+    assert chunk_files([None, 10**9, None], max_files=10, max_bytes=100) == [(0, 1), (1, 2), (2, 3)]
+    assert chunk_files([], max_files=10, max_bytes=100) == []
+
+
+def test_listing_is_sorted_like_python_across_inputs_and_chunks(tmp_path: Path, monkeypatch) -> None:
+    # Small chunks, so the listing is assembled from several record batches.
+    monkeypatch.setattr("transforms.discovery.LISTING_CHUNK", 3)
+    # Names where a depth-first walk by plain name order would not give sorted paths ("a/x" > "a-b", "a.txt").
+    names = ["b/z.txt", "b/a/y.txt", "a.txt", "é.txt", "Z.txt", "b/ä.txt", "c/x.txt"]
+    names += ["a/x.txt", "a-b.txt", "a b/y.txt", "a0", "a/b/c/d.txt", "a/b.txt", "a/b-c.txt"]
+    for name in names:
+        write_file(tmp_path / "in" / Path(name).parent, Path(name).name, name)
+    single = discover([tmp_path / "in"])
+    walked = _ListingBuilder()
+    _walk(str(tmp_path / "in"), (tmp_path / "in").resolve(), walked, [])
+    assert walked.in_order  # one folder is walked in sorted order: its listing is never sorted (two copies)
+    assert single.files == sorted(str(tmp_path / "in" / name) for name in names)
+    found = discover([tmp_path / "in" / "c", tmp_path / "in"])
+    paths = found.files
+    assert paths == sorted([*single.files, str(tmp_path / "in" / "c" / "x.txt")])  # found once per input
+    sizes = dict(zip(paths, found.listing.column("size").to_pylist(), strict=True))
+    assert sizes[str(tmp_path / "in" / "b" / "a" / "y.txt")] == len("b/a/y.txt")
+    status = os.stat(paths[0])
+    assert found.listing.column("mtime")[0].as_py() == stat_key(status.st_size, status.st_mtime)[1]
 
 
 def test_stat_key_is_stable(tmp_path: Path) -> None:
