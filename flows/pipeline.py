@@ -18,7 +18,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from expectations.articles import BATCH_SUITE, ROW_SUITE
+from expectations.articles import BATCH_SUITE, ROW_SUITE, great_expectations
 from expectations.data_docs import label_report
 from expectations.gate import ExpectationOutcome, check_batch, check_rows
 from expectations.thresholds import Thresholds
@@ -115,6 +115,7 @@ def process_batch(
     Order matters: rows failing row expectations leave first (quarantine), then repeated articles (skipped), so a
     quarantined copy never hides a good one; the batch suite then judges exactly what would be loaded.
     """
+    great_expectations()  # imported before the freeze, so that its objects are exempt from cyclic GC as well
     freeze_loaded_objects()
     release_free_memory()
     layout = WarehouseLayout(Path(warehouse), parquet_root)

@@ -11,8 +11,11 @@ import errno
 import hashlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -31,6 +34,9 @@ TRANSIENT_ERRNOS = frozenset(
     {errno.EIO, errno.EAGAIN, errno.EINTR, errno.ETIMEDOUT, errno.ESTALE, errno.EBUSY}
 )
 FINAL_ATTEMPT_READ_RETRIES = 2
+# Files the kernel is asked to fetch ahead of the one being read: enough to keep a disk's queue busy, a few MB.
+READ_AHEAD_FILES = 32
+T = TypeVar("T")
 REMOVAL_KEY = ["article_id", "source_path", "source_record"]
 
 # Provisional per-file outcomes; the loader turns "pending" into loaded or skipped once it knows what was new.
@@ -163,12 +169,12 @@ def build_batch(
     documents_seen = 0
     clean_seconds = 0.0
     started = time.perf_counter()
-    for path in paths:
-        content = read_input(
-            path,
-            transient_is_error=not final_attempt,
-            transient_retries=FINAL_ATTEMPT_READ_RETRIES if final_attempt else 0,
-        )
+    read = partial(
+        read_input,
+        transient_is_error=not final_attempt,
+        transient_retries=FINAL_ATTEMPT_READ_RETRIES if final_attempt else 0,
+    )
+    for path, content in zip(paths, read_ahead(read, paths), strict=True):
         if isinstance(content, Rejection):
             documents_seen += 1
             quarantine.append(_quarantine_row(content, run_id, ingested_at))
@@ -214,6 +220,44 @@ def build_batch(
         "arrow": time.perf_counter() - started,
     }
     return Batch(**tables, documents_seen=documents_seen, seconds=seconds)
+
+
+def read_ahead(read: Callable[[str], T], paths: list[str], depth: int = READ_AHEAD_FILES) -> Iterator[T]:
+    """``read(path)`` for each path, in order, having asked the kernel to fetch the file ``depth`` places ahead.
+
+    At 1,000,000 articles, the corpus no longer in the page cache, a worker spent 40% of its batch time waiting in
+    ``read``. ``posix_fadvise(WILLNEED)`` starts the disk reads of the files to come while this one is cleaned,
+    with no thread and no GIL involved (reader threads cost 8 to 25% on warm files, contending for the GIL).
+    Remote files (fsspec URLs) and systems without ``posix_fadvise`` are read as they come.
+    """
+    local = [path if not is_url(path) else None for path in paths]
+    for index, path in enumerate(paths):
+        if index + depth < len(paths) and local[index + depth] is not None:
+            _advise_will_need(local[index + depth])
+        if index == 0:
+            for ahead in local[1:depth]:
+                if ahead is not None:
+                    _advise_will_need(ahead)
+        yield read(path)
+
+
+def _advise_will_need(path: str) -> None:
+    """Ask the kernel to read ``path`` into the page cache in the background (a hint: failures are ignored)."""
+    if not _FADVISE:
+        return
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return  # the read itself reports what is wrong with the file
+    try:
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+_FADVISE = hasattr(os, "posix_fadvise")
 
 
 def identify_languages(articles: list[dict]) -> None:
