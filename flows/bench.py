@@ -2,8 +2,9 @@
 
 The figures answer "how far are we from what the hardware allows and from a reference extractor":
 
-* end to end: a full ``newsetl_pipeline`` run into a fresh warehouse, in this process, after a warm-up run on the
-  seeds (so Prefect's API start-up and first imports are not billed to the corpus);
+* end to end: a full ``newsetl run`` into a fresh warehouse, in a child process (so that its memory is the flow
+  process's own), reporting to the Prefect API a warm-up run on the seeds started here; the flow's own wall time
+  is the figure, the process's (with Python's start and imports) is reported beside it;
 * the I/O floor: the least any loader must do with the same files (read every byte, write it unchanged to Parquet,
   load that Parquet into DuckDB), in bounded batches;
 * trafilatura's ``extract`` on a sample of the same articles wrapped as HTML, on one core, next to newsetl's own
@@ -12,14 +13,13 @@ The figures answer "how far are we from what the hardware allows and from a refe
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import os
 import platform
-import resource
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -137,129 +137,147 @@ def corpus_files(root: Path) -> Iterator[str]:
 # --- memory ----------------------------------------------------------------------------------------------------
 
 
-class PeakRss:
-    """Peak resident memory while the block runs: this process (kernel high-water mark) and its child processes.
+class TreeRss:
+    """Peak resident memory of a ``newsetl run`` child process and its own children (the batch workers), sampled
+    every 50 ms with psutil, plus the peak of this process's other children (the Prefect API server it shares)."""
 
-    The process's own peak is exact (the kernel's ``VmHWM``, reset on entry where Linux allows it); children (the
-    Prefect API server, worker processes) are sampled every 50 ms with psutil when it is installed.
-    """
-
-    def __init__(self) -> None:
-        self.start_mb = 0.0
-        self.process_mb = 0.0
-        self.children_mb = 0.0
-        # The largest single child (a worker, usually): the per-process figure the memory target is about.
-        self.largest_child_mb = 0.0
+    def __init__(self, child) -> None:
+        self.flow_process_mb = 0.0
+        self.workers_mb = 0.0
+        # The largest single worker: with the flow process, the per-process figure the memory target is about.
+        self.largest_worker_mb = 0.0
+        self.api_server_mb = 0.0
         self.total_mb = 0.0
+        self._child = child
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread = threading.Thread(target=self._sample, daemon=True)
 
-    def __enter__(self) -> PeakRss:
-        self._reset_high_water_mark()
-        self.start_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        try:
-            import psutil
-        except ImportError:
-            return self
-        self._thread = threading.Thread(target=self._sample, args=(psutil.Process(),), daemon=True)
+    def __enter__(self) -> TreeRss:
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-        self.process_mb = round(max(self.process_mb, own), 1)
-        self.children_mb = round(self.children_mb, 1)
-        self.largest_child_mb = round(self.largest_child_mb, 1)
-        self.total_mb = round(max(self.total_mb, self.process_mb), 1)
+        self._thread.join()
 
-    def _sample(self, process) -> None:
+    def _sample(self) -> None:
+        import psutil
+
+        bench = psutil.Process()
         while not self._stop.wait(RSS_SAMPLE_SECONDS):
             try:
-                own = process.memory_info().rss / 2**20
-                sizes = [child.memory_info().rss / 2**20 for child in process.children(recursive=True)]
-            except Exception:  # a child may exit between listing and reading it
+                flow = self._child.memory_info().rss / 2**20
+                workers = [
+                    worker.memory_info().rss / 2**20 for worker in self._child.children(recursive=True)
+                ]
+                others = [
+                    other.memory_info().rss / 2**20
+                    for other in bench.children(recursive=False)
+                    if other.pid != self._child.pid
+                ]
+            except psutil.Error:  # a process may exit between listing and reading it
                 continue
-            children = sum(sizes)
-            self.process_mb = max(self.process_mb, own)
-            self.children_mb = max(self.children_mb, children)
-            self.largest_child_mb = max(self.largest_child_mb, max(sizes, default=0.0))
-            self.total_mb = max(self.total_mb, own + children)
-
-    @staticmethod
-    def _reset_high_water_mark() -> None:
-        # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so an earlier phase's peak is not reported again.
-        with contextlib.suppress(OSError):
-            Path("/proc/self/clear_refs").write_text("5")
+            self.flow_process_mb = max(self.flow_process_mb, round(flow, 1))
+            self.workers_mb = max(self.workers_mb, round(sum(workers), 1))
+            self.largest_worker_mb = max(self.largest_worker_mb, round(max(workers, default=0.0), 1))
+            self.api_server_mb = max(self.api_server_mb, round(sum(others), 1))
+            self.total_mb = max(self.total_mb, round(flow + sum(workers) + sum(others), 1))
 
 
 # --- the measurements ------------------------------------------------------------------------------------------
 
 
 def _pipeline(runner: str, analytics: bool = True) -> Callable[..., Any]:
-    """The flow as ``newsetl run`` calls it, with its batch tasks on one of ``flows.runners``' task runners.
-
-    ``analytics=False`` runs it as ``newsetl run --no-analytics`` does, without the analytics refresh that follows
-    the load: the refresh runs whole-corpus steps in the flow's process, and this separates their cost (and
-    memory) from the ETL's.
-    """
+    """The flow as ``newsetl run`` calls it, in this process (for the warm-up run)."""
     from flows.pipeline import run_pipeline
 
     return functools.partial(run_pipeline, runner=runner, analytics=analytics)
 
 
+def _api_url() -> str | None:
+    """The Prefect API the measured ``newsetl run`` processes report to: the configured one, or this process's
+    ephemeral server (started by the warm-up), so that they do not start one each (7 s)."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.runners import shared_api_url
+
+    return PREFECT_API_URL.value() or shared_api_url()
+
+
+def run_newsetl(
+    root: str, warehouse: Path, batch_size: int, runner: str, analytics: bool
+) -> tuple[dict, float, TreeRss]:
+    """``newsetl run --json`` in a child process, as a user runs it: its summary, wall seconds and peak memory."""
+    import psutil
+
+    command = [sys.executable, "-c", "from flows.cli import app; app()", "run", "--json"]
+    command += ["-i", root, "-w", str(warehouse), "--batch-size", str(batch_size), "--runner", runner]
+    command.append("--analytics" if analytics else "--no-analytics")
+    environment = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    api_url = _api_url()
+    if api_url:
+        environment["PREFECT_API_URL"] = api_url
+    started = time.perf_counter()
+    child = psutil.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with TreeRss(child) as rss:
+        output, errors = child.communicate()
+    seconds = time.perf_counter() - started
+    lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.startswith("{")]
+    if not lines:
+        raise RuntimeError(
+            f"newsetl run exited {child.returncode}: {errors.decode('utf-8', 'replace')[-2000:]}"
+        )
+    return json.loads(lines[-1]), seconds, rss
+
+
 def measure_pipeline(
     corpus: Corpus, warehouse: Path, batch_size: int, runner: str = "process", analytics: bool = True
 ) -> dict:
-    """A full run of the flow into a fresh ``warehouse``, then a no-op re-run on the same input."""
-    pipeline = _pipeline(runner, analytics)
+    """A full ``newsetl run`` into a fresh ``warehouse``, then a no-op re-run on the same input, each in a child
+    process: the memory figures are then the flow process's own, not this one's (which holds the bench too)."""
     shutil.rmtree(warehouse, ignore_errors=True)
-    with PeakRss() as rss:
-        started = time.perf_counter()
-        summary = pipeline(inputs=[corpus.root], warehouse=str(warehouse), batch_size=batch_size)
-        seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    rerun = pipeline(inputs=[corpus.root], warehouse=str(warehouse), batch_size=batch_size)
-    rerun_seconds = time.perf_counter() - started
+    summary, process_seconds, rss = run_newsetl(corpus.root, warehouse, batch_size, runner, analytics)
+    rerun, rerun_process_seconds, _ = run_newsetl(corpus.root, warehouse, batch_size, runner, analytics)
+    seconds = summary["seconds"]
     # Stage seconds are summed over batch tasks: with batches running side by side they add up to more than the
     # wall time, hence the overlap figure; the rest of the wall time (Prefect, lock, publish) is unattributed.
-    stages = {stage: round(summary.stage_seconds.get(stage, 0.0), 3) for stage in STAGES}
+    stages = {stage: round(summary["stage_seconds"].get(stage, 0.0), 3) for stage in STAGES}
     staged = sum(stages.values())
     # Discovery, the load and the analytics refresh run in the flow's own process, one after the other; the batches
     # run side by side between the first two, so what is left of the wall time is the batch phase's.
     batch_phase = max(seconds - stages["discover"] - stages["load"] - stages["analytics"], 1e-9)
     return {
         "pipeline": {
-            "status": summary.status,
+            "status": summary["status"],
             "seconds": round(seconds, 3),
-            "articles_per_s": round(summary.documents_seen / seconds, 1),
+            "process_seconds": round(process_seconds, 3),
+            "articles_per_s": round(summary["documents_seen"] / seconds, 1),
             "mb_per_s": round(corpus.bytes / MB / seconds, 2),
-            "files_seen": summary.files_seen,
-            "documents_seen": summary.documents_seen,
-            "articles_loaded": summary.articles_loaded,
-            "quarantined": summary.quarantined,
-            "skipped": summary.skipped,
+            "files_seen": summary["files_seen"],
+            "documents_seen": summary["documents_seen"],
+            "articles_loaded": summary["articles_loaded"],
+            "quarantined": summary["quarantined"],
+            "skipped": summary["skipped"],
             "stage_seconds": stages,
             "batch_phase_seconds": round(batch_phase, 3),
-            "batch_phase_articles_per_s": round(summary.documents_seen / batch_phase, 1),
+            "batch_phase_articles_per_s": round(summary["documents_seen"] / batch_phase, 1),
             "unattributed_seconds": round(max(seconds - staged, 0.0), 3),
             "stage_overlap": round(staged / seconds, 2),
         },
         "peak_rss_mb": {
-            "process_at_start": rss.start_mb,
-            "process": rss.process_mb,
-            "children": rss.children_mb,
-            "largest_child": rss.largest_child_mb,
+            "flow_process": rss.flow_process_mb,
+            "workers": rss.workers_mb,
+            "largest_worker": rss.largest_worker_mb,
+            "api_server": rss.api_server_mb,
             "total": rss.total_mb,
         },
         "noop_rerun": {
-            "status": rerun.status,
-            "seconds": round(rerun_seconds, 3),
-            "files_skipped": rerun.files_skipped,
-            "articles_loaded": rerun.articles_loaded,
-            "stage_seconds": {stage: round(value, 3) for stage, value in rerun.stage_seconds.items()},
+            "status": rerun["status"],
+            "seconds": round(rerun["seconds"], 3),
+            "process_seconds": round(rerun_process_seconds, 3),
+            "files_skipped": rerun["files_skipped"],
+            "articles_loaded": rerun["articles_loaded"],
+            "stage_seconds": {stage: round(value, 3) for stage, value in rerun["stage_seconds"].items()},
         },
     }
 
@@ -487,7 +505,8 @@ def report_rows(result: dict) -> list[tuple[str, str]]:
         (
             "end to end",
             f"{pipeline['seconds']:.1f} s: {pipeline['articles_per_s']:,.0f} articles/s, "
-            f"{pipeline['mb_per_s']:.2f} MB/s ({pipeline['status']})",
+            f"{pipeline['mb_per_s']:.2f} MB/s ({pipeline['status']}; "
+            f"{pipeline['process_seconds']:.1f} s with the process's start)",
         ),
         (
             "  loaded / quarantined / skipped",
@@ -509,11 +528,15 @@ def report_rows(result: dict) -> list[tuple[str, str]]:
     rows += [
         (
             "peak RSS",
-            f"{rss['process']:,.0f} MB process (from {rss['process_at_start']:,.0f} MB at start), "
-            f"{rss['children']:,.0f} MB children (largest {rss['largest_child']:,.0f} MB), "
+            f"{rss['flow_process']:,.0f} MB flow process, {rss['largest_worker']:,.0f} MB largest worker "
+            f"({rss['workers']:,.0f} MB all workers), {rss['api_server']:,.0f} MB Prefect API server, "
             f"{rss['total']:,.0f} MB together",
         ),
-        ("no-op re-run", f"{rerun['seconds']:.2f} s ({rerun['files_skipped']:,} files skipped)"),
+        (
+            "no-op re-run",
+            f"{rerun['seconds']:.2f} s ({rerun['files_skipped']:,} files skipped; "
+            f"{rerun['process_seconds']:.1f} s with the process's start)",
+        ),
         (
             "I/O floor",
             f"{floor['seconds']:.1f} s: {floor['articles_per_s']:,.0f} articles/s, {floor['mb_per_s']:.1f} MB/s "

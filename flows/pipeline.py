@@ -6,6 +6,7 @@ batch of files, never one article, because a task costs milliseconds and a run m
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -237,11 +238,14 @@ def newsetl_pipeline(
     run_id = new_run_id()
     reports: list[dict] = []
     with warehouse_lock(layout.lock, lock_wait_seconds):
+        started = time.perf_counter()
         try:
-            return _run(inputs, layout, thresholds, run_id, batch_size, full, analytics, reports)
+            summary = _run(inputs, layout, thresholds, run_id, batch_size, full, analytics, reports)
         finally:
             # Blocked and failed runs are exactly the ones people come to the dashboard for.
             publish_dq_site(str(layout.root), reports)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        return summary
 
 
 def run_pipeline(

@@ -34,6 +34,8 @@ class RunSummary:
     reason: str | None
     database: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # The flow's wall time, from taking the warehouse lock to the data-quality site being written.
+    seconds: float = 0.0
 
     def as_dict(self) -> dict:
         """Plain-data view (for JSON output and artifacts)."""

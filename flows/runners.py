@@ -26,7 +26,7 @@ def make_task_runner(
     """
     workers = workers or default_workers()
     if kind == "process":
-        return ProcessPoolTaskRunner(max_workers=workers, initializer=use_api, initargs=(_shared_api_url(),))
+        return ProcessPoolTaskRunner(max_workers=workers, initializer=use_api, initargs=(shared_api_url(),))
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=1)
     if kind == "dask":
@@ -70,7 +70,7 @@ def use_api(url: str | None) -> None:
         os.environ["PREFECT_API_URL"] = url
 
 
-def _shared_api_url() -> str | None:
+def shared_api_url() -> str | None:
     """The API worker processes must report to when none is configured: this process's ephemeral server.
 
     Without it each worker starts an ephemeral API server of its own (a subprocess of some 230 MB and seconds
