@@ -53,6 +53,11 @@ def build_data_docs(warehouse_dir: Path, reports: list[dict]) -> Path:
     Only the new validations' pages are rendered (with the suites they use); the index lists every validation
     stored so far. Returns the path of the site's ``index.html``.
     """
+    index = data_docs_index(warehouse_dir)
+    if not reports and index.exists():
+        return (
+            index  # nothing was validated (a no-op run): the site stands, and GE (3 s, 200 MB) stays unloaded
+        )
     # Imported here: GE takes seconds to import, and the dashboard only needs ``data_docs_index``.
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
@@ -77,7 +82,6 @@ def build_data_docs(warehouse_dir: Path, reports: list[dict]) -> Path:
             gx.ExpectationSuite(name=name, expectations=_suite_expectations(configs))
         )
         identifiers.append(ExpectationSuiteIdentifier(name=name))
-    index = data_docs_index(warehouse_dir)
     if identifiers or not index.exists():
         # An empty identifier list would make GE rebuild every page it has ever stored.
         context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=identifiers or None)

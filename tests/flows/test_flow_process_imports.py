@@ -31,3 +31,20 @@ def test_validating_a_batch_still_imports_and_quiets_great_expectations() -> Non
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.split() == ["True", str(logging.WARNING)]
+
+
+def test_a_run_that_validated_nothing_leaves_the_data_docs_site_and_great_expectations_alone(
+    tmp_path,
+) -> None:
+    index = tmp_path / "dq" / "data_docs" / "index.html"
+    index.parent.mkdir(parents=True)
+    index.write_text("<html>the site so far</html>", encoding="utf-8")
+    probe = (
+        "import sys; from pathlib import Path; from expectations.data_docs import build_data_docs;"
+        f" print(build_data_docs(Path({str(tmp_path)!r}), []), 'great_expectations' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == [str(index), "False"]
+    assert index.read_text(encoding="utf-8") == "<html>the site so far</html>"
