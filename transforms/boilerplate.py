@@ -277,6 +277,10 @@ def _word_count(line: str) -> int:
 
 def normalize_line(line: str) -> str:
     """Collapse runs of whitespace to single spaces and strip the ends."""
+    # Most lines are normalized already: a printable ASCII line holds no whitespace but " ", so it is when no
+    # space is doubled or at an end. The C-speed scans cost less than splitting the line into words (-20%).
+    if line.isascii() and line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line
     # str.split() and the regex \s agree on what whitespace is (str.isspace), and splitting is 5x faster.
     return " ".join(line.split())
 

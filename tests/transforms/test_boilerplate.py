@@ -179,3 +179,16 @@ def test_anchored_patterns_start_every_alternative_at_the_line_start() -> None:
         branches = argument[1] if opcode == _parser.BRANCH else [[(opcode, argument)]]
         for branch in branches:
             assert next(iter(branch)) == (_parser.AT, _parser.AT_BEGINNING), rule.name
+
+
+def test_normalize_line_collapses_exactly_what_str_split_calls_whitespace() -> None:
+    import random
+    import sys
+
+    whitespace = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    alphabet = [*whitespace, "a", "b", ".", "é", "\x07", "\x7f"]
+    rng = random.Random(6)
+    for _ in range(100_000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert normalize_line(line) == " ".join(line.split()), repr(line)
+    assert normalize_line(" plain  ascii\tline ") == "plain ascii line"
