@@ -48,3 +48,23 @@ def test_a_run_that_validated_nothing_leaves_the_data_docs_site_and_great_expect
     )
     assert result.stdout.split() == [str(index), "False"]
     assert index.read_text(encoding="utf-8") == "<html>the site so far</html>"
+
+
+def test_a_worker_freezes_great_expectations_with_its_other_imports(tmp_path) -> None:
+    # A batch's allocations trigger full collections; GE's objects must be out of them (gc.freeze) like the rest
+    # of what a worker loaded. GE is imported lazily, so the batch imports it before freezing.
+    probe = f"""
+import gc, sys
+from pathlib import Path
+from flows.pipeline import process_batch
+from expectations.thresholds import Thresholds
+paths = sorted(str(path) for path in Path("seeds").glob("*.txt"))
+outcome = process_batch.fn(paths, "run-1", 0, {str(tmp_path / "warehouse")!r}, Thresholds(), [], {{}})
+import great_expectations
+tracked = {{id(obj) for obj in gc.get_objects()}}
+print(outcome.documents_seen, id(great_expectations.__dict__) in tracked, gc.get_freeze_count() > 100_000)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=180, check=True
+    )
+    assert result.stdout.split() == ["5", "False", "True"]
