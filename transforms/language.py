@@ -37,7 +37,9 @@ class _Model:
 
 @cache
 def _model() -> _Model:
-    identifier = _identifier()
+    # A model of its own, not the cached ``_identifier()``: a worker that only runs batches then does not keep
+    # py3langid's copy of the tables (float16 and Python lists) beside these arrays.
+    identifier = _load_identifier()
     return _Model(
         next_move=np.asarray(identifier.tk_nextmove, dtype=np.int32),
         row_base=np.asarray(identifier._rowbase, dtype=np.int64),
@@ -51,6 +53,10 @@ def _model() -> _Model:
 
 @cache
 def _identifier():
+    return _load_identifier()
+
+
+def _load_identifier():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
