@@ -54,10 +54,9 @@ def build_data_docs(warehouse_dir: Path, reports: list[dict]) -> Path:
     stored so far. Returns the path of the site's ``index.html``.
     """
     index = data_docs_index(warehouse_dir)
+    # Nothing validated (a no-op run): the site stands as it is, and GE (3 s, 200 MB) stays unloaded.
     if not reports and index.exists():
-        return (
-            index  # nothing was validated (a no-op run): the site stands, and GE (3 s, 200 MB) stays unloaded
-        )
+        return index
     # Imported here: GE takes seconds to import, and the dashboard only needs ``data_docs_index``.
     import great_expectations as gx
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.documents import Rejection
 
@@ -80,7 +81,7 @@ class _ListingBuilder:
             self._paths, self._sizes, self._mtimes = [], [], []
 
     def table(self) -> pa.Table:
-        """Every entry, sorted by path (Arrow compares UTF-8 bytes: the same order as Python's ``sorted``).
+        """Every entry once, sorted by path (Arrow compares UTF-8 bytes: the same order as Python's ``sorted``).
 
         A single folder is walked in that order already, so only several inputs need a sort (which costs two more
         copies of the listing).
@@ -88,7 +89,16 @@ class _ListingBuilder:
         self._flush()
         listing = pa.Table.from_batches(self._chunks, schema=LISTING)
         self._chunks = []
-        return listing if self.in_order else listing.sort_by("path")
+        if self.in_order:
+            return listing
+        listing = listing.sort_by("path")
+        # Inputs that overlap (a folder and a file or folder inside it) list a file once per input: keep one.
+        paths = listing.column("path")
+        repeated = pc.equal(paths.slice(1), paths.slice(0, len(paths) - 1))
+        if len(paths) < 2 or not pc.any(repeated).as_py():
+            return listing
+        first = pa.chunked_array([pa.array([True]), *pc.invert(repeated).chunks])
+        return listing.filter(first)
 
 
 def discover(inputs: list[str | Path]) -> Discovery:
@@ -108,9 +118,13 @@ def discover(inputs: list[str | Path]) -> Discovery:
             rejections.append(Rejection(str(root), 0, "read", "missing_input", "path does not exist"))
         elif root.is_dir():
             _walk(str(root), root.resolve(), listing, rejections)
+        elif (rejection := _name_rejection(str(root))) is not None:
+            rejections.append(rejection)
         else:
             listing.add_local(str(root))
-    return Discovery(listing.table(), rejections)
+    # Overlapping inputs refuse an entry once per input that holds it: keep one refusal per path.
+    unique = list({rejection.source_path: rejection for rejection in rejections}.values())
+    return Discovery(listing.table(), unique)
 
 
 def is_url(path: str) -> bool:
@@ -162,12 +176,28 @@ def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: li
             if not entry.is_symlink():
                 _walk(entry.path, real_root, listing, rejections)
             continue
-        if entry.is_symlink():
+        rejection = _name_rejection(entry.path)
+        if rejection is None and entry.is_symlink():
             rejection = _symlink_rejection(Path(entry.path), real_root)
-            if rejection is not None:
-                rejections.append(rejection)
-                continue
+        if rejection is not None:
+            rejections.append(rejection)
+            continue
         listing.add_local(entry.path)
+
+
+def _name_rejection(path: str) -> Rejection | None:
+    """A refusal for a path that is not UTF-8 (Python holds its undecodable bytes as surrogates).
+
+    Paths are stored as text in Arrow, Parquet and DuckDB, none of which takes such a name: one used to fail the
+    whole run. The file is quarantined under its name with the bad bytes shown as ``\\xNN``.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        detail = "the file name is not valid UTF-8; rename the file to load it"
+        return Rejection(shown, 0, "read", "undecodable_path", detail)
+    return None
 
 
 def _walk_key(entry: os.DirEntry) -> tuple[str, bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import threading
 import time
 from pathlib import Path
@@ -82,3 +83,24 @@ def test_transient_read_errors_are_retried_and_permanent_ones_quarantined(
             "SELECT source_path, reason, detail FROM quarantine"
         ).fetchall()
     assert (Path(path).name, reason) == ("broken.txt", "read_error") and "Input/output error" in detail
+
+
+def test_a_file_name_that_is_not_utf8_is_quarantined_not_fatal(tmp_path: Path, warehouse: Path) -> None:
+    # Found in review: such a name (its bytes held as surrogates) failed the whole run when it met Arrow.
+    inputs = tmp_path / "in"
+    write_file(inputs, "good.txt", f"Rail Strike Begins\n{STORY}\n")
+    (inputs / os.fsdecode(b"bad\xff.txt")).write_text(f"Rail Strike Continues\n{STORY} It went on.\n")
+    # The folder twice, as overlapping inputs: each file is still counted once.
+    summary = newsetl_pipeline(inputs=[str(inputs), str(inputs)], warehouse=str(warehouse))
+    assert (summary.status, summary.files_seen, summary.articles_loaded, summary.quarantined) == (
+        "loaded",
+        2,
+        1,
+        1,
+    )
+    with duckdb.connect(str(warehouse / "news.duckdb"), read_only=True) as connection:
+        [(path, reason, detail)] = connection.execute(
+            "SELECT source_path, reason, detail FROM quarantine"
+        ).fetchall()
+    assert (path, reason) == (str(inputs / "bad\\xff.txt"), "undecodable_path")
+    assert "not valid UTF-8" in detail
