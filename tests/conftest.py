@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -62,6 +63,18 @@ def memory_root() -> Iterator[str]:
     memory, path = fsspec.core.url_to_fs(root)
     if memory.exists(path):
         memory.rm(path, recursive=True)
+
+
+def run_python(code: str, timeout: float = 180) -> str:
+    """What ``code`` prints when run by this venv's Python in a fresh process at the repository root.
+
+    For what one process cannot show about itself once the test session has imported everything: which modules a
+    fresh import loads, what stays in memory.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=True
+    )
+    return result.stdout
 
 
 def write_file(folder: Path, name: str, content: str | bytes) -> Path:

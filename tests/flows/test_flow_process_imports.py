@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 
-from tests.conftest import REPO
+from tests.conftest import run_python
 
 
 def test_the_flow_module_does_not_import_great_expectations() -> None:
     # The flow process only submits batches and loads when workers validate: GE would cost it 3 s and 200 MB.
     probe = "import sys, flows.pipeline; print(sorted(m for m in ('great_expectations', 'pandas') if m in sys.modules))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    output = run_python(probe)
+    assert output.strip() == "[]"
 
 
 def test_validating_a_batch_still_imports_and_quiets_great_expectations() -> None:
@@ -27,10 +23,8 @@ def test_validating_a_batch_still_imports_and_quiets_great_expectations() -> Non
         " from expectations.articles import row_suite; row_suite(Thresholds());"
         " print('great_expectations' in sys.modules, logging.getLogger('great_expectations').level)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
-    )
-    assert result.stdout.split() == ["True", str(logging.WARNING)]
+    output = run_python(probe)
+    assert output.split() == ["True", str(logging.WARNING)]
 
 
 def test_a_run_that_validated_nothing_leaves_the_data_docs_site_and_great_expectations_alone(
@@ -43,10 +37,8 @@ def test_a_run_that_validated_nothing_leaves_the_data_docs_site_and_great_expect
         "import sys; from pathlib import Path; from expectations.data_docs import build_data_docs;"
         f" print(build_data_docs(Path({str(tmp_path)!r}), []), 'great_expectations' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
-    )
-    assert result.stdout.split() == [str(index), "False"]
+    output = run_python(probe)
+    assert output.split() == [str(index), "False"]
     assert index.read_text(encoding="utf-8") == "<html>the site so far</html>"
 
 
@@ -64,7 +56,5 @@ import great_expectations
 tracked = {{id(obj) for obj in gc.get_objects()}}
 print(outcome.documents_seen, id(great_expectations.__dict__) in tracked, gc.get_freeze_count() > 100_000)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=180, check=True
-    )
-    assert result.stdout.split() == ["5", "False", "True"]
+    output = run_python(probe)
+    assert output.split() == ["5", "False", "True"]

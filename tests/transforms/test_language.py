@@ -7,7 +7,7 @@ import random
 import pytest
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_python
 from transforms.language import (
     MIN_PROBABILITY,
     MIN_WORDS,
@@ -77,16 +77,11 @@ def test_one_text_and_short_texts() -> None:
 def test_batch_detection_keeps_one_copy_of_the_model() -> None:
     # A worker runs batches only: py3langid's own identifier (its tables again, as float16 and lists) must not
     # stay loaded beside the batch model (about 70 MB per worker).
-    import subprocess
-    import sys
-
     probe = (
         "import gc, transforms.language as language;"
         " print(language.detect_languages(['the council met on monday to discuss the budget again'] * 2));"
         " print(language._identifier.cache_info().currsize,"
         " sum(type(obj).__name__ == 'LanguageIdentifier' for obj in gc.get_objects()))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
-    )
-    assert result.stdout.splitlines() == ["['en', 'en']", "0 0"]
+    output = run_python(probe)
+    assert output.splitlines() == ["['en', 'en']", "0 0"]
