@@ -13,7 +13,6 @@ The figures answer "how far are we from what the hardware allows and from a refe
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -24,10 +23,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from transforms.evaluation import as_html
 from transforms.synth import SYNTH_VERSION, iter_corpus, seed_sentences
@@ -185,13 +183,6 @@ class TreeRss:
 
 
 # --- the measurements ------------------------------------------------------------------------------------------
-
-
-def _pipeline(runner: str, analytics: bool = True) -> Callable[..., Any]:
-    """The flow as ``newsetl run`` calls it, in this process (for the warm-up run)."""
-    from flows.pipeline import run_pipeline
-
-    return functools.partial(run_pipeline, runner=runner, analytics=analytics)
 
 
 def _api_url() -> str | None:
@@ -419,10 +410,13 @@ def measure_trafilatura(pages: list[str]) -> dict:
 
 
 def _warm_up(scratch: Path, batch_size: int, runner: str) -> float:
-    """Run the flow once on the seeds: starts Prefect's API and imports GE, so the measured run pays neither."""
+    """Run the flow once on the seeds, here: starts the Prefect API server the measured ``newsetl run`` processes
+    report to, so that they do not start one each (their own imports are theirs to pay, as a user's run)."""
+    from flows.pipeline import run_pipeline
+
     shutil.rmtree(scratch, ignore_errors=True)
     started = time.perf_counter()
-    _pipeline(runner)(inputs=[str(SEEDS)], warehouse=str(scratch), batch_size=batch_size)
+    run_pipeline(runner=runner, inputs=[str(SEEDS)], warehouse=str(scratch), batch_size=batch_size)
     return round(time.perf_counter() - started, 3)
 
 

@@ -230,14 +230,13 @@ def read_ahead(read: Callable[[str], T], paths: list[str], depth: int = READ_AHE
     with no thread and no GIL involved (reader threads cost 8 to 25% on warm files, contending for the GIL).
     Remote files (fsspec URLs) and systems without ``posix_fadvise`` are read as they come.
     """
-    local = [path if not is_url(path) else None for path in paths]
+    advised = 1  # files before this index were advised (or are being read)
     for index, path in enumerate(paths):
-        if index + depth < len(paths) and local[index + depth] is not None:
-            _advise_will_need(local[index + depth])
-        if index == 0:
-            for ahead in local[1:depth]:
-                if ahead is not None:
-                    _advise_will_need(ahead)
+        # Before the first read the whole window ahead, then one more file per file read.
+        for ahead in paths[advised : index + depth + 1]:
+            if not is_url(ahead):
+                _advise_will_need(ahead)
+        advised = max(advised, index + depth + 1)
         yield read(path)
 
 

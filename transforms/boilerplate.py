@@ -54,14 +54,6 @@ class LineRule:
     anywhere: re.Pattern[str] | None = None
     anywhere_needs: tuple[str, ...] = ()
 
-    def matches(self, line: str, words: int) -> bool:
-        """Whether this rule removes ``line`` (already whitespace-normalized; ``words`` its word count)."""
-        if words > self.max_words:
-            return False
-        if self.pattern is not None and self.pattern.search(line) is not None:
-            return True
-        return self.matches_anywhere(line, line.lower())
-
     def matches_anywhere(self, line: str, lowered: str) -> bool:
         """Whether the ``anywhere`` part matches (``lowered`` is ``line.lower()``, computed once per line)."""
         if self.anywhere is None or not any(needed in lowered for needed in self.anywhere_needs):
@@ -288,7 +280,7 @@ def normalize_line(line: str) -> str:
 def matching_rule(line: str, *, in_footer: bool = False) -> LineRule | None:
     """The first rule that removes ``line``; footer rules are tried only when ``in_footer``.
 
-    The same answer as trying each eligible rule's ``matches`` in order, with one regex call for the anchored
+    The same answer as trying each eligible rule's patterns in order, with one regex call for the anchored
     patterns instead of one per rule (the per-call cost was most of the rules' time).
     """
     words = _word_count(line)

@@ -47,11 +47,12 @@ class _ListingBuilder:
         self._sizes: list[int | None] = []
         self._mtimes: list[datetime | None] = []
         self._last_path = ""
-        self._in_order = True
+        # Whether every entry so far came after the one before it (then the listing needs no sort).
+        self.in_order = True
 
     def add(self, path: str, size: int | None, mtime: datetime | None) -> None:
         if path <= self._last_path:
-            self._in_order = False
+            self.in_order = False
         self._last_path = path
         self._paths.append(path)
         self._sizes.append(size)
@@ -67,11 +68,6 @@ class _ListingBuilder:
             self.add(path, None, None)
             return
         self.add(path, *stat_key(status.st_size, status.st_mtime))
-
-    @property
-    def in_order(self) -> bool:
-        """Whether every entry so far came after the one before it (then the listing needs no sort)."""
-        return self._in_order
 
     def _flush(self) -> None:
         if self._paths:
@@ -93,9 +89,10 @@ class _ListingBuilder:
             return listing
         listing = listing.sort_by("path")
         # Inputs that overlap (a folder and a file or folder inside it) list a file once per input: keep one.
+        # (Out of order means at least two entries.)
         paths = listing.column("path")
         repeated = pc.equal(paths.slice(1), paths.slice(0, len(paths) - 1))
-        if len(paths) < 2 or not pc.any(repeated).as_py():
+        if not pc.any(repeated).as_py():
             return listing
         first = pa.chunked_array([pa.array([True]), *pc.invert(repeated).chunks])
         return listing.filter(first)

@@ -39,13 +39,19 @@ LOAD_MEMORY_LIMIT = "256MB"
 # Rows per record batch when a staged table is rewritten: 2,000 articles are about 10 MB of text, and a batch is held
 # three times over (DuckDB's result, the cast, the Parquet encoder): at 10,000 the rewrite added 200 MB to the load.
 REWRITE_BATCH_ROWS = 2_000
-# The staged rows ``new_articles`` (keys only) names.
-NEW_ARTICLE_ROWS = """
-    SELECT s.* FROM staged_articles s
-    SEMI JOIN new_articles k
-      ON s.article_id = k.article_id AND s.source_path = k.source_path
-     AND s.source_record IS NOT DISTINCT FROM k.source_record
-"""
+
+
+def _rows_of_new_articles(staged_view: str) -> str:
+    """SQL for the rows of ``staged_view`` that belong to the articles ``new_articles`` (keys only) names."""
+    return f"""
+        SELECT s.* FROM {staged_view} s
+        SEMI JOIN new_articles k
+          ON s.article_id = k.article_id AND s.source_path = k.source_path
+         AND s.source_record IS NOT DISTINCT FROM k.source_record
+    """
+
+
+NEW_ARTICLE_ROWS = _rows_of_new_articles("staged_articles")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +193,7 @@ def _load_run(
             "boilerplate_removals",
         )
         removals_loaded = connection.execute(
-            """
-            INSERT INTO boilerplate_removals
-            SELECT r.* FROM staged_removals r
-            SEMI JOIN new_articles a
-              ON r.article_id = a.article_id AND r.source_path = a.source_path
-             AND r.source_record IS NOT DISTINCT FROM a.source_record
-            """
+            f"INSERT INTO boilerplate_removals {_rows_of_new_articles('staged_removals')}"
         ).fetchone()[0]
         quarantined = _stage_view(
             connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
