@@ -172,10 +172,13 @@ def _display_zone(zone: str | None) -> str | None:
     return "UTC" if zone.upper() == "Z" else zone.strip()
 
 
+_NUMERIC_ZONE = re.compile(r"(?:UTC|GMT)?\s?([+-])(\d{1,2}):?(\d{2})?")
+
+
 def _zone_offset(zone: str) -> int | None:
     """Minutes east of UTC for an offset (+02:00, -0500, GMT+3) or a known abbreviation; ``None`` if unknown."""
     zone = zone.strip().upper()
-    numeric = re.fullmatch(r"(?:UTC|GMT)?\s?([+-])(\d{1,2}):?(\d{2})?", zone)
+    numeric = _NUMERIC_ZONE.fullmatch(zone)
     if numeric:
         sign = 1 if numeric[1] == "+" else -1
         return sign * (int(numeric[2]) * 60 + int(numeric[3] or 0))

@@ -17,7 +17,11 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+BINARY_SAMPLE_CHARS = 65536
 # Signs of UTF-8 read as cp1252/latin-1 ("â€™", "Ã©", "Â "); ftfy runs only when one appears, because it is slow.
+# Each starts with one of _MOJIBAKE_LEADS: looking for those first (a C-speed scan) spares most texts the regex.
+_MOJIBAKE_LEADS = ("Ã", "Â", "â")
 _MOJIBAKE_HINT = re.compile(
     "[ÃÂâ][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
 )
@@ -62,16 +66,26 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         raise DecodeError(NUL_BYTES_REASON)
     if encoding is not None:
         text = _decode(data, encoding)
+        _refuse_binary(text)
     else:
         try:
             encoding, text = "utf-8", data.decode("utf-8")
         except UnicodeDecodeError:
             encoding, text = _decode_damaged_utf8(data) or _decode_legacy(data)
-    _refuse_binary(text)
+            _refuse_binary(text)
+        else:
+            _refuse_binary_utf8(data, text)
+    if text.isascii():
+        return text, encoding  # already NFC, and no mojibake sign is ASCII
     text = unicodedata.normalize("NFC", text)
-    if _MOJIBAKE_HINT.search(text):
+    if may_be_mojibake(text):
         text = unicodedata.normalize("NFC", ftfy.fix_encoding(text))
     return text, encoding
+
+
+def may_be_mojibake(text: str) -> bool:
+    """Whether ``text`` shows a sign of UTF-8 decoded as cp1252 or latin-1 (worth ftfy's slow repair)."""
+    return any(lead in text for lead in _MOJIBAKE_LEADS) and _MOJIBAKE_HINT.search(text) is not None
 
 
 def bom_encoding(data: bytes) -> str | None:
@@ -122,14 +136,31 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
 
 def binary_content_reason(text: str) -> str | None:
     """Why decoded ``text`` looks like binary data (too many control characters), or None if it reads as text."""
-    sample = text[:65536]
-    controls = len(_CONTROL.findall(sample))
-    if sample and controls / len(sample) > MAX_CONTROL_RATIO:
-        return f"binary content: {controls} control characters in the first {len(sample)} characters"
+    sample = text[:BINARY_SAMPLE_CHARS]
+    return _control_ratio_reason(len(_CONTROL.findall(sample)), len(sample))
+
+
+def _control_ratio_reason(controls: int, characters: int) -> str | None:
+    if characters and controls / characters > MAX_CONTROL_RATIO:
+        return f"binary content: {controls} control characters in the first {characters} characters"
     return None
 
 
 def _refuse_binary(text: str) -> None:
     reason = binary_content_reason(text)
+    if reason:
+        raise DecodeError(reason)
+
+
+def _refuse_binary_utf8(data: bytes, text: str) -> None:
+    """``_refuse_binary`` for ``text`` decoded from ``data`` as strict UTF-8, counting in the bytes (2x faster).
+
+    In UTF-8 a byte below 0x80 is always that ASCII character, never part of another one, so ``data`` holds as
+    many control bytes as ``text`` holds control characters. Longer texts are sampled as characters, as before.
+    """
+    if len(data) > BINARY_SAMPLE_CHARS:
+        _refuse_binary(text)
+        return
+    reason = _control_ratio_reason(len(data) - len(data.translate(None, _CONTROL_BYTES)), len(text))
     if reason:
         raise DecodeError(reason)

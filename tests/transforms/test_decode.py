@@ -6,7 +6,8 @@ import codecs
 
 import pytest
 
-from transforms.decode import DecodeError, decode_bytes
+from tests.conftest import SEEDS
+from transforms.decode import DecodeError, binary_content_reason, decode_bytes
 from transforms.documents import Rejection, parse_source
 
 TEXT = "Azerbaijan’s “reintegration” talks — café"
@@ -50,3 +51,46 @@ def test_binary_is_refused() -> None:
 def test_bad_files_become_rejections(data: bytes, reason: str) -> None:
     [item] = parse_source("x.txt", data)
     assert isinstance(item, Rejection) and item.reason == reason
+
+
+def _control_texts() -> list[str]:
+    # Around the 1% threshold, with multi-byte characters (more bytes than characters) and past the 64 Ki sample.
+    texts = []
+    for filler in ("plain words ", "café “quoted” — ", "日本語のテキスト "):
+        for length in (50, 2_000, 70_000):
+            body = (filler * (length // len(filler) + 1))[:length]
+            for controls in (0, 1, length // 100, length // 100 + 1, length // 50):
+                step = max(1, length // (controls + 1))
+                chars = list(body)
+                for index in range(controls):
+                    chars[min(len(chars) - 1, (index + 1) * step)] = "\x07\x1b\x7f"[index % 3]
+                texts.append("".join(chars))
+    return texts
+
+
+def test_utf8_files_are_refused_as_binary_exactly_when_their_text_is() -> None:
+    # decode_bytes counts control characters in the UTF-8 bytes; binary_content_reason counts them in the text.
+    refused = 0
+    for text in _control_texts():
+        expected = binary_content_reason(text)
+        try:
+            decode_bytes(text.encode("utf-8"))
+            outcome = None
+        except DecodeError as error:
+            outcome = str(error)
+        assert outcome == expected, (len(text), text.count("\x07"))
+        refused += expected is not None
+    assert refused >= 9
+
+
+def test_the_mojibake_pre_check_agrees_with_the_pattern() -> None:
+    import itertools
+
+    from transforms.decode import _MOJIBAKE_HINT, may_be_mojibake
+
+    texts = [TEXT, "café âge", "Â ", "â€™", "Ã©tÃ©", "plain"]
+    texts += ["".join(pair) for pair in itertools.product("ÃÂâa", "\x80\xa9\u20ac\u2019™ a")]
+    texts += [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    for text in texts:
+        assert may_be_mojibake(text) == (_MOJIBAKE_HINT.search(text) is not None), text
+    assert sum(map(may_be_mojibake, texts)) >= 10
