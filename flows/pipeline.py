@@ -28,7 +28,15 @@ from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
-from flows.runners import freeze_loaded_objects, make_task_runner, release_free_memory, task_slots
+from flows.runners import (
+    WORKER_RELEASE_ABOVE_BYTES,
+    cyclic_gc_paused,
+    freeze_loaded_objects,
+    make_task_runner,
+    release_free_memory,
+    release_free_memory_above,
+    task_slots,
+)
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -118,17 +126,18 @@ def process_batch(
     """
     great_expectations()  # imported before the freeze, so that its objects are exempt from cyclic GC as well
     freeze_loaded_objects()
-    release_free_memory()
+    release_free_memory_above(WORKER_RELEASE_ABOVE_BYTES)
     layout = WarehouseLayout(Path(warehouse), parquet_root)
     ingested_at = utc_now()
     clock = StageClock()
-    batch = build_batch(
-        paths,
-        run_id,
-        ingested_at,
-        known_sha256=known_sha256,
-        final_attempt=task_run.run_count > PROCESS_BATCH_RETRIES,
-    )
+    with cyclic_gc_paused():
+        batch = build_batch(
+            paths,
+            run_id,
+            ingested_at,
+            known_sha256=known_sha256,
+            final_attempt=task_run.run_count > PROCESS_BATCH_RETRIES,
+        )
     clock.add(batch.seconds)
     crash_point("read")
     with clock("validate"):

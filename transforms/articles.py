@@ -63,7 +63,7 @@ def build_article(document: Document, *, identify_language: bool = True) -> Arti
         or (detect_language(body) if identify_language else None),
         "url": hints.url,
         "body": body,
-        "word_count": len(body.split()),
+        "word_count": _word_count(body, body_lines),
         "char_count": len(body),
         "content_sha256": content_sha256,
         "raw_sha256": document.raw_sha256,
@@ -78,6 +78,19 @@ def build_article(document: Document, *, identify_language: bool = True) -> Arti
         for removal in removals
     ]
     return ArticleRows(article, removal_rows)
+
+
+def _word_count(body: str, body_lines: list[tuple[int, str]]) -> int:
+    """``len(body.split())`` for ``body``, the ``body_lines`` joined by newlines, without splitting it.
+
+    Every line ``clean_lines`` keeps is whitespace-normalized and not empty, so its words are its spaces plus
+    one; only the first line may have lost a header prefix (a dateline) and is split. Splitting 5 KB into words
+    cost 15% of an article's cleaning.
+    """
+    if not body_lines:
+        return 0
+    first = body_lines[0][1]
+    return len(first.split()) + body.count(" ") - first.count(" ") + len(body_lines) - 1
 
 
 def _published(raw: str | None) -> ParsedDate | None:

@@ -71,3 +71,35 @@ def test_dask_cluster_gives_the_same_warehouse_on_a_synthetic_corpus(
 def test_batches_in_flight_follow_the_runner_not_the_machine(runner: str, workers: int, slots: int) -> None:
     # Bug: the flow sized its in-flight window from this machine's cores whatever --workers or the cluster said.
     assert task_slots(make_task_runner(runner, workers)) == slots
+
+
+def test_free_memory_is_released_only_above_the_limit() -> None:
+    import psutil
+
+    from flows.runners import release_free_memory_above, resident_bytes
+
+    rss = psutil.Process().memory_info().rss
+    assert abs(resident_bytes() - rss) < 64 * 1024 * 1024
+    assert release_free_memory_above(resident_bytes() + 1024**3) is False
+    held = bytearray(64 * 1024 * 1024)  # touched pages, freed below: the trim hands them back
+    held[::4096] = b"x" * len(held[::4096])
+    del held
+    assert release_free_memory_above(0) is True
+
+
+def test_cyclic_gc_pause_restores_what_it_found() -> None:
+    import gc
+
+    from flows.runners import cyclic_gc_paused
+
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller's own pause is not lifted
+    finally:
+        gc.enable()
