@@ -128,10 +128,17 @@ def validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[Expectatio
 
 
 def _validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> tuple[list[ExpectationOutcome], dict]:
-    suite = _context().suites.add_or_update(suite)
-    batch = _batch_definition(suite.name).get_batch(batch_parameters={"dataframe": frame})
-    report = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_VALUES}
+    gx, _ = great_expectations()
+    context = _context()
+    suite = context.suites.add_or_update(suite)
+    # A validation definition loads the batch once; ``get_batch(...).validate(...)`` loaded it twice, and GE
+    # fingerprints every batch it loads (hashing each value: a fifth of the validation time at 2,000 articles).
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=_batch_definition(suite.name), suite=suite)
+    )
+    report = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_VALUES},
     )
     outcomes = [_outcome(suite.name, result, len(frame)) for result in report.results]
     return outcomes, _report_data(report)

@@ -51,7 +51,7 @@ def streamed(
     while the stream was read) makes the next ``duckdb.connect`` to the same file in this process spin forever
     (DuckDB's instance cache waits for the old database to shut down): a failed load then never got recorded.
     """
-    reader = connection.execute(query, parameters or []).fetch_record_batch(batch_rows)
+    reader = connection.execute(query, parameters or []).to_arrow_reader(batch_rows)
     try:
         yield reader
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -42,12 +43,13 @@ def test_reports_are_compact_json() -> None:
 
 def test_label_report_names_the_run_and_batch() -> None:
     rows, _ = _checks()
+    before = copy.deepcopy(rows.report)
     labelled = label_report(rows.report, "20260102T030405Z-0123abcd", 7)
     assert labelled["meta"]["run_id"] == {
         "run_name": "20260102T030405Z-0123abcd",
         "run_time": "2026-01-02T03:04:05+00:00",
     }
-    assert "run_id" not in rows.report["meta"]
+    assert rows.report == before  # labelled as a copy: the report itself is left as GE made it
 
 
 def test_build_data_docs_writes_the_site_and_escapes_values(tmp_path: Path) -> None:
