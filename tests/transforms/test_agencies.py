@@ -24,7 +24,15 @@ def _one_pattern_at_a_time(text: str) -> list[str]:
 def _texts() -> list[str]:
     files = sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "tests" / "gold").glob("*/input.txt"))
     lines = [line for path in files for line in path.read_text(encoding="utf-8").splitlines()]
-    samples = ["Reuters", "AP News", "Agence France-Presse", "APA.az", "RIA Novosti"]
+    # Every spelling that is a pattern rather than plain text, in each form it matches.
+    samples = [
+        "Agence France-Presse",
+        "Agence France Presse",
+        "Anadolu Agency",
+        "Anadolu",
+        "APA.az",
+        "APAxaz",
+    ]
     # Each spelling alone, in a credit line, glued to a word (no match) and next to punctuation.
     for sample in [spelling.replace("\\", "").replace("(?: Agency)?", "") for spelling, _ in _SPELLINGS]:
         samples += [sample, f"(Reporting by X; {sample})", f"x{sample}y", f"-- {sample}/AFP.", sample.lower()]
