@@ -117,8 +117,30 @@ def _decode_damaged_utf8(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+# The legacy encodings of the web (the WHATWG Encoding Standard's, by their Python codec names): what a scraped
+# page that is not UTF-8 is written in. Left to choose among every codec Python has, charset_normalizer took one
+# cp1252 article in five for a DOS code page (cp775, cp852, cp850), turning ’ into Æ and – into ¢, and a Greek
+# cp1253 text for KOI8-R.
+WEB_LEGACY_ENCODINGS = (
+    *(f"cp{number}" for number in range(1250, 1259)),
+    *(f"iso8859_{number}" for number in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+    "koi8_r",
+    "koi8_u",
+    "cp866",
+    "cp874",
+    "mac_roman",
+    "mac_cyrillic",
+    "gb18030",
+    "big5",
+    "euc_jp",
+    "iso2022_jp",
+    "cp932",
+    "cp949",
+)
+
+
 def _decode_legacy(data: bytes) -> tuple[str, str]:
-    guess = from_bytes(data[:262144]).best()
+    guess = from_bytes(data[:262144], cp_isolation=list(WEB_LEGACY_ENCODINGS)).best()
     encoding = guess.encoding if guess is not None else "cp1252"
     if encoding.replace("-", "_") in _LATIN_SINGLE_BYTE:
         # Short Western texts are often guessed as a neighbouring Latin code page; cp1252 is what the web means
