@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from flows.settings import DEFAULT_BATCH_FILES
 from transforms.evaluation import as_html
 from transforms.synth import SYNTH_VERSION, iter_corpus, seed_sentences
 
@@ -426,7 +427,7 @@ def run_bench(
     fmt: str = "txt",
     *,
     seed: int = 0,
-    batch_size: int = 2000,
+    batch_size: int = DEFAULT_BATCH_FILES,
     trafilatura_sample: int = TRAFILATURA_SAMPLE,
     runner: str = "process",
     analytics: bool = True,

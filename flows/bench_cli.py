@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.settings import DEFAULT_BATCH_FILES
+
 # Keep table rows on one line when the output goes to a file or a CI log.
 console = Console(width=None if Console().is_terminal else 160)
 error_console = Console(stderr=True)
@@ -62,7 +64,7 @@ def bench(
         typer.Option(help="Write the figures to this JSON file [default: WORKDIR/bench-FMT-N.json]."),
     ] = None,
     seed: SeedOption = 0,
-    batch_size: Annotated[int, typer.Option(min=1, help="Files per batch task.")] = 2000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Files per batch task.")] = DEFAULT_BATCH_FILES,
     sample: Annotated[int, typer.Option(min=1, help="Articles in the trafilatura comparison sample.")] = 2000,
     runner: Annotated[
         str, typer.Option(help="Task runner of the batch tasks (process, thread, dask), as in newsetl run.")

@@ -37,6 +37,7 @@ from flows.runners import (
     release_free_memory_above,
     task_slots,
 )
+from flows.settings import DEFAULT_BATCH_FILES
 from transforms.articles import utc_now
 from transforms.batch import (
     build_batch,
@@ -227,7 +228,7 @@ def newsetl_pipeline(
     inputs: list[str] | None = None,
     warehouse: str = "warehouse",
     dq_overrides: dict[str, str] | None = None,
-    batch_size: int = 2000,
+    batch_size: int = DEFAULT_BATCH_FILES,
     lock_wait_seconds: float = 0.0,
     full: bool = False,
     analytics: bool = True,

@@ -94,7 +94,7 @@ def shared_api_url() -> str | None:
 # 0.64-0.78 GB over 1,000,000 articles but cost a fifth of their time: the next batch faulted the same pages back
 # in (system time 17 -> 10 s and the run 45.8 -> 40.4 s at 100,000 articles without it). A worker settles at some
 # 0.7 GB holding its free heap for the next batch; this bound stops slow growth (fragmentation) from going on.
-WORKER_RELEASE_ABOVE_BYTES = 800 * 1024 * 1024
+WORKER_RELEASE_ABOVE_BYTES = 700 * 1024 * 1024
 
 
 def release_free_memory_above(limit_bytes: int) -> bool:
