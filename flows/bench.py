@@ -228,7 +228,9 @@ def run_newsetl(
     lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(
-            f"newsetl run exited {child.returncode}: {errors.decode('utf-8', 'replace')[-2000:]}"
+            f"newsetl run exited {child.returncode} without a JSON summary; its output ended with:\n"
+            f"{output.decode('utf-8', 'replace')[-2000:]}\nand its errors with:\n"
+            f"{errors.decode('utf-8', 'replace')[-2000:]}"
         )
     return json.loads(lines[-1]), seconds, rss
 
