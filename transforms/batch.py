@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 
-from transforms.articles import build_article
+from transforms.articles import ArticleRows, build_article
 from transforms.discovery import is_url, remote_mtime, stat_key
 from transforms.documents import Document, Rejection, parse_source, source_format
 from transforms.language import detect_languages
@@ -234,7 +234,7 @@ class _BatchRows:
         self.clean_seconds = 0.0
         self.arrow_seconds = 0.0
 
-    def add(self, article_rows, item: Document, run_id: str, ingested_at: datetime) -> None:
+    def add(self, article_rows: ArticleRows, item: Document, run_id: str, ingested_at: datetime) -> None:
         """Hold one article's rows; converts the held rows once there are ``ROWS_PER_ARROW_CHUNK`` articles."""
         self.articles.append(dict(article_rows.article, run_id=run_id, ingested_at=ingested_at))
         self.removals.extend(

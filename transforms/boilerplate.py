@@ -341,7 +341,7 @@ def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
             line, span_removals = remove_spans(line_no, line)
             removals.extend(span_removals)
         if line:
-            lines_with_rules.append((line_no, line, _first_rule(line, line.count(" ") + 1, False)))
+            lines_with_rules.append((line_no, line, _first_rule(line, _word_count(line), False)))
     footer_rules = _footer_rules(lines_with_rules)
     footer_start = len(lines_with_rules) - len(footer_rules)
     kept: list[tuple[int, str]] = []

@@ -17,7 +17,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+# The same characters as bytes: in UTF-8 each is one byte, its code point.
+_CONTROL_BYTES = bytes(code for code in range(0x80) if _CONTROL.match(chr(code)))
 BINARY_SAMPLE_CHARS = 65536
 # Signs of UTF-8 read as cp1252/latin-1 ("â€™", "Ã©", "Â "); ftfy runs only when one appears, because it is slow.
 # Each starts with one of _MOJIBAKE_LEADS: looking for those first (a C-speed scan) spares most texts the regex.
