@@ -161,17 +161,21 @@ def remote_mtime(info: dict) -> float:
 
 
 def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: list[Rejection]) -> None:
-    """Like ``os.walk`` without following links to folders (unreadable folders are passed over, as there)."""
-    try:
-        with os.scandir(folder) as scan:
-            entries = [(_walk_key(entry), entry) for entry in scan if not entry.name.startswith(".")]
-    except OSError:
-        return
-    entries.sort(key=lambda keyed: keyed[0][0])
-    for (_, is_folder), entry in entries:
+    """Like ``os.walk`` without following links to folders (unreadable folders are passed over, as there).
+
+    Depth first with a stack of the folders under way, not recursion: a tree deeper than Python's recursion limit
+    (1,000 levels) failed the whole run with a RecursionError.
+    """
+    under_way = [iter(_sorted_entries(folder))]
+    while under_way:
+        keyed = next(under_way[-1], None)
+        if keyed is None:
+            under_way.pop()
+            continue
+        (_, is_folder), entry = keyed
         if is_folder:
             if not entry.is_symlink():
-                _walk(entry.path, real_root, listing, rejections)
+                under_way.append(iter(_sorted_entries(entry.path)))
             continue
         rejection = _name_rejection(entry.path)
         if rejection is None and entry.is_symlink():
@@ -180,6 +184,17 @@ def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: li
             rejections.append(rejection)
             continue
         listing.add_local(entry.path)
+
+
+def _sorted_entries(folder: str) -> list[tuple[tuple[str, bool], os.DirEntry]]:
+    """The visible entries of ``folder`` with their ``_walk_key``, in walk order (none if it cannot be read)."""
+    try:
+        with os.scandir(folder) as scan:
+            entries = [(_walk_key(entry), entry) for entry in scan if not entry.name.startswith(".")]
+    except OSError:
+        return []
+    entries.sort(key=lambda keyed: keyed[0][0])
+    return entries
 
 
 def _name_rejection(path: str) -> Rejection | None:

@@ -66,3 +66,27 @@ def test_stat_key_is_stable(tmp_path: Path) -> None:
     path = write_file(tmp_path, "x.txt", "x")
     status = os.stat(path)
     assert stat_key(status.st_size, status.st_mtime) == stat_key(status.st_size, os.stat(path).st_mtime)
+
+
+def test_a_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path) -> None:
+    import sys
+
+    folder = tmp_path / "in"
+    for _ in range(200):
+        folder = folder / "d"
+    write_file(folder, "deep.txt", "at the bottom")
+    write_file(tmp_path / "in", "top.txt", "at the top")
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    # A limit just above this test's own stack, with a tree twice as deep as that margin: a walk that recursed
+    # once per level (as it did) fails with RecursionError.
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 100)
+    try:
+        found = discover([tmp_path / "in"])
+    finally:
+        sys.setrecursionlimit(previous)
+    assert [Path(path).name for path in found.files] == ["deep.txt", "top.txt"]
+    assert found.rejections == []
