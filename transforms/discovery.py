@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -293,12 +294,28 @@ def stat_key(size: int | None, mtime_seconds: float | None) -> tuple[int | None,
 
 
 def entry_stat(path: str) -> tuple[int | None, datetime | None]:
-    """The manifest key of a path that may be a broken or outside link (``lstat``: the link itself)."""
-    try:
-        status = os.lstat(path)
-    except OSError:
-        return None, None
-    return stat_key(status.st_size, status.st_mtime)
+    """The manifest key of a path that may be a broken or outside link (``lstat``: the link itself).
+
+    A name refused as not UTF-8 is recorded as shown (its bad bytes as ``\\xNN``); its key is that of the file
+    the name stands for, so that the file is not quarantined again every run while it stays as it is.
+    """
+    for candidate in (path, *_named_by(path)):
+        try:
+            status = os.lstat(candidate)
+        except OSError:
+            continue
+        return stat_key(status.st_size, status.st_mtime)
+    return None, None
+
+
+_SHOWN_BYTE = re.compile(rb"\\x([0-9a-f]{2})")
+
+
+def _named_by(shown: str) -> tuple[str, ...]:
+    """The path a name shown by ``_name_rejection`` stands for (its ``\\xNN`` back to bytes), if it has any."""
+    encoded = shown.encode("utf-8")
+    raw = _SHOWN_BYTE.sub(lambda match: bytes([int(match[1], 16)]), encoded)
+    return (os.fsdecode(raw),) if raw != encoded else ()
 
 
 def split_rejections(

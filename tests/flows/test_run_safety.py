@@ -104,3 +104,6 @@ def test_a_file_name_that_is_not_utf8_is_quarantined_not_fatal(tmp_path: Path, w
         ).fetchall()
     assert (path, reason) == (str(inputs / "bad\\xff.txt"), "undecodable_path")
     assert "not valid UTF-8" in detail
+    # Left as it is, the file is not quarantined again by the next run (its key is that of the real file).
+    again = newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
+    assert (again.files_seen, again.files_skipped, again.quarantined, again.articles_loaded) == (2, 2, 0, 0)
