@@ -322,9 +322,13 @@ def _run(
                 validation_rows[table].extend(rows)
             if outcome.blocked_reason:
                 blocked.append(f"batch {part}: {outcome.blocked_reason}")
+        files_skipped = plan.unchanged + len(plan.unchanged_rejections)
+        # The plan (some 70 bytes per file read) is not needed by the load, whose memory peak is the run's.
+        del plan, bounds
+        release_free_memory()
         run_row.update(
             files_seen=files_seen,
-            files_skipped=plan.unchanged + len(plan.unchanged_rejections),
+            files_skipped=files_skipped,
             documents_seen=documents,
             quarantined=quarantined,
             skipped=skipped,
