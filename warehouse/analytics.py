@@ -8,6 +8,7 @@ functions of ``transforms``. Everything here reads or writes the warehouse and n
 from __future__ import annotations
 
 import importlib.resources
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,18 +36,32 @@ def load_fts(connection: duckdb.DuckDBPyConnection) -> None:
     ``INSTALL`` from a local file copies the extension into the extension directory (``~/.duckdb``), after which
     ``LOAD fts`` works in any DuckDB client of the same version. Where that directory is not writable, the file is
     loaded directly.
+
+    What is installed and loaded is read from ``duckdb_extensions()`` rather than found out by a failing
+    ``LOAD``: inside a transaction any failed statement aborts it, and on a machine where fts was never
+    installed that failure took the caller's whole transaction with it.
     """
-    try:
-        connection.execute("LOAD fts")
+    installed, loaded = connection.execute(
+        "SELECT installed, loaded FROM duckdb_extensions() WHERE extension_name = 'fts'"
+    ).fetchone() or (False, False)
+    if loaded:
         return
-    except duckdb.Error:
-        pass
     path = literal(str(fts_extension_path()))
-    try:
+    if not installed and _extension_directory_writable(connection):
         connection.execute(f"INSTALL {path}")
-        connection.execute("LOAD fts")
-    except duckdb.Error:
-        connection.execute(f"LOAD {path}")
+        installed = True
+    connection.execute("LOAD fts" if installed else f"LOAD {path}")
+
+
+def _extension_directory_writable(connection: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``INSTALL`` can write where this connection keeps extensions (made if missing, like DuckDB does)."""
+    configured = connection.execute("SELECT current_setting('extension_directory')").fetchone()[0]
+    folder = Path(configured).expanduser() if configured else Path.home() / ".duckdb" / "extensions"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 def prune_derived(connection: duckdb.DuckDBPyConnection) -> int:

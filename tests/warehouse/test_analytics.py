@@ -133,3 +133,27 @@ def test_refresh_follows_new_and_superseded_articles(tmp_path: Path, prefect_har
     assert query_rows(warehouse, "SELECT count(*) FROM article_minhash") == [(6,)]
     assert query_rows(warehouse, "SELECT count(*) FROM story_clusters") == [(6,)]
     assert query_rows(warehouse, "SELECT count(DISTINCT story_id) FROM v_articles") == [(2,)]
+
+
+def test_refresh_builds_the_search_index_where_fts_was_never_installed(
+    tmp_path: Path, prefect_harness: str
+) -> None:
+    """A fresh machine's first run: fts is in neither the extension directory nor the connection.
+
+    Trying ``LOAD fts`` inside the refresh's transaction failed there and aborted the transaction, so the whole
+    refresh failed and the first ``make run`` on a new machine had no search index.
+    """
+    from flows.analytics import refresh_analytics
+    from flows.pipeline import newsetl_pipeline
+
+    warehouse = tmp_path / "warehouse"
+    newsetl_pipeline(inputs=[str(SEEDS)], warehouse=str(warehouse), analytics=False)
+    config = {"extension_directory": str(tmp_path / "empty-ext"), "autoinstall_known_extensions": False}
+    with duckdb.connect(str(warehouse / "news.duckdb"), config=config) as connection:
+        [(installed,)] = connection.execute(
+            "SELECT installed FROM duckdb_extensions() WHERE extension_name = 'fts'"
+        ).fetchall()
+        assert not installed
+        report = refresh_analytics(connection)
+        assert report.analysed == 5
+        assert connection.execute("SELECT count(*) FROM search_articles('ceasefire')").fetchone()[0] >= 2
