@@ -14,6 +14,8 @@ from transforms.language import (
     SAMPLE_CHARS,
     _class_probabilities,
     _encode,
+    _model,
+    compiled_scoring_available,
     detect_language,
     detect_languages,
 )
@@ -85,3 +87,32 @@ def test_batch_detection_keeps_one_copy_of_the_model() -> None:
     )
     output = run_python(probe)
     assert output.splitlines() == ["['en', 'en']", "0 0"]
+
+
+def test_the_compiled_scorer_is_built() -> None:
+    # `make` builds it (setup.py); without a C compiler the install goes on and the NumPy path is used, slower.
+    assert compiled_scoring_available(), "transforms._langscan is missing: run `pip install -e .` with gcc"
+
+
+def test_compiled_and_numpy_scoring_agree_exactly() -> None:
+    # Both sum each text's features in ascending feature order in float32: the same probabilities, bit for bit.
+    samples = [_encode(text[:SAMPLE_CHARS]) for text in _texts()]
+    compiled = _class_probabilities(samples, compiled=True)
+    numpy = _class_probabilities(samples, compiled=False)
+    assert compiled.shape == numpy.shape == (len(samples), len(_model().classes))
+    assert (compiled == numpy).all()
+
+
+def test_compiled_scorer_refuses_a_corrupt_model_and_bad_samples() -> None:
+    from transforms._langscan import feature_scores
+
+    model = _model()
+    arguments = (model.row_base, model.feature_of_state, model.log_prob_feature, len(model.classes))
+    with pytest.raises(ValueError, match="corrupt model"):
+        feature_scores([b"some text that walks the automaton"], model.next_move[:300], *arguments)
+    with pytest.raises(TypeError, match="not bytes"):
+        feature_scores(["a str, not bytes"], model.next_move, *arguments)
+    with pytest.raises(TypeError, match="2-byte items"):
+        feature_scores([b"x"], model.next_move, *arguments[:2], model.log_prob_feature.astype("float32"), 1)
+    scores, emitted = feature_scores([], model.next_move, *arguments)
+    assert scores == b"" and emitted == b""
