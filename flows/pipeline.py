@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
 
 from expectations.articles import BATCH_SUITE, ROW_SUITE, great_expectations
 from expectations.data_docs import label_report
@@ -25,7 +25,7 @@ from expectations.gate import ExpectationOutcome, check_batch, check_rows
 from expectations.thresholds import Thresholds
 from flows import settings as _settings  # noqa: F401  (sets the no-telemetry environment before prefect loads)
 from flows.analytics import refresh_analytics
-from flows.dashboard import publish_dq_site
+from flows.dashboard import publish_dq_site, render_data_docs
 from flows.faults import crash_point
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
 from flows.runners import (
@@ -65,6 +65,30 @@ from warehouse.store import (
 PROCESS_BATCH_RETRIES = 2
 IN_FLIGHT_PER_WORKER = 2
 MAX_BATCH_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class DqSiteWork:
+    """What the data-quality site needs from a run: its validation reports, and the Data Docs task if one was
+    started on a worker while the flow loads DuckDB."""
+
+    reports: list[dict] = field(default_factory=list)
+    docs: PrefectFuture | None = None
+
+    def start_docs_on_workers(self, warehouse: str) -> None:
+        """Render the reports' Data Docs on the flow's worker pool, side by side with what the flow does next."""
+        if self.reports and self.docs is None:
+            self.docs = render_data_docs.submit(warehouse, self.reports)
+
+    def wait_for_docs(self) -> bool:
+        """Wait for the Data Docs task; returns whether the docs are still to be built (none was started)."""
+        if self.docs is None:
+            return True
+        try:
+            self.docs.result()
+        except Exception as error:  # the site is a view of the warehouse, never a reason to fail the run
+            get_run_logger().warning("Data Docs not updated: %s: %s", type(error).__name__, error)
+        return False
 
 
 @dataclass(slots=True)
@@ -246,14 +270,14 @@ def newsetl_pipeline(
     thresholds = Thresholds().with_overrides(dq_overrides or {})
     layout = WarehouseLayout(Path(warehouse), parquet_root)
     run_id = new_run_id()
-    reports: list[dict] = []
+    site = DqSiteWork()
     with warehouse_lock(layout.lock, lock_wait_seconds):
         started = time.perf_counter()
         try:
-            summary = _run(inputs, layout, thresholds, run_id, batch_size, full, analytics, reports)
+            summary = _run(inputs, layout, thresholds, run_id, batch_size, full, analytics, site)
         finally:
             # Blocked and failed runs are exactly the ones people come to the dashboard for.
-            publish_dq_site(str(layout.root), reports)
+            publish_dq_site(str(layout.root), site.reports, build_docs=site.wait_for_docs())
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
 
@@ -274,7 +298,7 @@ def _run(
     batch_size: int,
     full: bool,
     analytics: bool,
-    reports: list[dict],
+    site: DqSiteWork,
 ) -> RunSummary:
     logger = get_run_logger()
     started_at = utc_now()
@@ -317,11 +341,15 @@ def _run(
             quarantined += outcome.quarantined
             skipped += outcome.skipped
             outcomes.extend(outcome.outcomes)
-            reports.extend(outcome.reports)
+            site.reports.extend(outcome.reports)
             for table, rows in outcome.dq_rows.items():
                 validation_rows[table].extend(rows)
             if outcome.blocked_reason:
                 blocked.append(f"batch {part}: {outcome.blocked_reason}")
+        if len(bounds) > 1 and _workers_are_local(FlowRunContext.get().task_runner):
+            # The workers are idle now and have Great Expectations loaded: they render the Data Docs while this
+            # process loads DuckDB (a single batch ran here, in this process, which has GE loaded too).
+            site.start_docs_on_workers(str(layout.root))
         files_skipped = plan.unchanged + len(plan.unchanged_rejections)
         # The plan (some 70 bytes per file read) is not needed by the load, whose memory peak is the run's.
         del plan, bounds
@@ -404,6 +432,11 @@ def _run_batches(
     while pending:
         done, future = pending.popleft()
         yield done, future.result()
+
+
+def _workers_are_local(runner) -> bool:
+    """Whether the task runner's workers share this machine's disk (a process or thread pool, not a cluster)."""
+    return isinstance(runner, ThreadPoolTaskRunner | ProcessPoolTaskRunner)
 
 
 def _stage_discovery_rejections(layout: WarehouseLayout, run_id: str, plan: ReadPlan, at) -> None:

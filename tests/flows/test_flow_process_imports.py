@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
-from tests.conftest import run_python
+from tests.conftest import REPO, run_python
 
 
 def test_the_flow_module_does_not_import_great_expectations() -> None:
@@ -58,3 +61,25 @@ print(outcome.documents_seen, id(great_expectations.__dict__) in tracked, gc.get
 """
     output = run_python(probe)
     assert output.split() == ["5", "False", "True"]
+
+
+def test_a_run_on_workers_renders_its_data_docs_there_while_the_flow_loads(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    # Three batches on two worker processes: the workers, which have GE loaded, render the six validation pages;
+    # the flow process, which loads DuckDB meanwhile, never imports GE (3 to 5 s and 200 MB).
+    warehouse = tmp_path / "warehouse"
+    probe = (
+        "import sys; from flows.pipeline import run_pipeline;"
+        f" summary = run_pipeline(runner='process', workers=2, inputs=['seeds'], warehouse={str(warehouse)!r},"
+        " batch_size=2);"
+        " print(summary.status, summary.articles_loaded, 'great_expectations' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=cli_env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-3:] == ["loaded", "5", "False"]
+    docs = warehouse / "dq" / "data_docs"
+    assert len(list((docs / "validations").rglob("*.html"))) == 6
+    assert "data_docs/index.html" in (warehouse / "dq" / "index.html").read_text(encoding="utf-8")
