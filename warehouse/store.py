@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import append_rows, memory_limit, streamed, transaction
+from warehouse.db import append_rows, memory_limit, open_for_writing, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -82,7 +82,7 @@ def connect(
             load_fts(connection)
         return connection
     layout.root.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(layout.database))
+    connection = open_for_writing(layout.database)
     if create_schema:
         ensure_schema(connection)
     return connection

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -62,3 +63,40 @@ def test_insert_rows_keeps_sql_out_of_values(tmp_path: Path) -> None:
         )
         assert connection.execute("SELECT source_path FROM quarantine").fetchone()[0] == hostile
         assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+
+
+def test_new_warehouses_store_article_text_compressed(tmp_path: Path) -> None:
+    # 3,000 distinct bodies of some 3 KB: enough for full row groups, whose text DuckDB writes with zstd.
+    sentences = [f"Sentence {n} of the report says the council met on day {n % 31}." for n in range(300)]
+    rows = [
+        {
+            "article_id": f"{n:016x}",
+            "source_path": f"in/{n}.txt",
+            "source_format": "txt",
+            "body": " ".join(sentences[(n + k) % 300] for k in range(50)),
+            "word_count": 600,
+            "char_count": 3000,
+            "content_sha256": f"{n:064x}",
+            "raw_sha256": f"{n:064x}",
+            "run_id": "r",
+            "ingested_at": datetime(2026, 1, 1),
+        }
+        for n in range(3000)
+    ]
+    layout = WarehouseLayout(tmp_path)
+    with connect(layout) as connection:
+        insert_rows(connection, "articles", rows)
+        connection.execute("CHECKPOINT")
+        [(tags,)] = connection.execute(
+            "SELECT tags FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchall()
+        compressions = {
+            row[0]
+            for row in connection.execute(
+                "SELECT compression FROM pragma_storage_info('articles') WHERE column_name = 'body'"
+                " AND segment_type = 'VARCHAR'"
+            ).fetchall()
+        }
+    assert tags["storage_version"].startswith("v1.2")
+    assert compressions == {"ZSTD"}
+    assert layout.database.stat().st_size < sum(len(row["body"]) for row in rows) / 4
