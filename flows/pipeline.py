@@ -333,7 +333,10 @@ def _run(
         quarantined = len(plan.new_rejections)
         skipped = 0
         bounds = chunk_files(
-            plan.to_read.column("size").to_pylist(), max_files=batch_size, max_bytes=MAX_BATCH_BYTES
+            plan.to_read.column("size").to_pylist(),
+            max_files=batch_size,
+            max_bytes=MAX_BATCH_BYTES,
+            slots=task_slots(FlowRunContext.get().task_runner),
         )
         for part, outcome in _run_batches(plan, bounds, run_id, layout, thresholds, history):
             clock.add(outcome.stage_seconds)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,7 +30,9 @@ def make_task_runner(
     """
     workers = workers or default_workers()
     if kind == "process":
-        return ProcessPoolTaskRunner(max_workers=workers, initializer=use_api, initargs=(shared_api_url(),))
+        return ProcessPoolTaskRunner(
+            max_workers=workers, initializer=start_worker, initargs=(shared_api_url(),)
+        )
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=1)
     if kind == "dask":
@@ -66,10 +70,42 @@ def task_slots(runner: TaskRunner) -> int:
     return int(cluster_workers) if cluster_workers else default_workers()
 
 
+def start_worker(api_url: str | None) -> None:
+    """Set up a process-pool worker: its Prefect API (``use_api``), and an end when the flow process ends."""
+    use_api(api_url)
+    exit_with_parent()
+
+
 def use_api(url: str | None) -> None:
     """Point this (worker) process's Prefect client at ``url``; keep its own settings when ``url`` is None."""
     if url:
         os.environ["PREFECT_API_URL"] = url
+
+
+# How often a worker checks that the flow process still runs.
+PARENT_CHECK_SECONDS = 0.5
+
+
+def exit_with_parent(check_seconds: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """End this process as soon as its parent has gone (it is then re-parented: ``os.getppid()`` changes).
+
+    A flow process that is killed (SIGKILL, the OOM killer) cannot shut its pool down, and the pool's workers
+    would wait for work forever: each held 0.8 GB and kept polling. The run itself is recovered by the next one
+    (its staging is published or discarded), so nothing is lost by ending at once.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(check_seconds)
+        os._exit(EXIT_PARENT_GONE)
+
+    watcher = threading.Thread(target=watch, name="newsetl-exit-with-parent", daemon=True)
+    watcher.start()
+    return watcher
+
+
+EXIT_PARENT_GONE = 70
 
 
 def shared_api_url() -> str | None:

@@ -234,24 +234,42 @@ def _symlink_rejection(path: Path, real_root: Path) -> Rejection | None:
     return None
 
 
-def chunk_files(sizes: list[int | None], *, max_files: int, max_bytes: int) -> list[tuple[int, int]]:
+def chunk_files(
+    sizes: list[int | None], *, max_files: int, max_bytes: int, slots: int = 1
+) -> list[tuple[int, int]]:
     """(start, stop) of consecutive batches of at most ``max_files`` files and (unless one file is larger)
     ``max_bytes`` bytes; ``sizes`` are the files' sizes in order (None when unknown).
 
     Batching by bytes as well as by count keeps a task's memory bounded when a folder mixes tiny and huge files.
     Bounds, not lists of paths: the paths stay in the read plan's Arrow table until their batch is submitted.
+
+    When the batches run ``slots`` at a time, their number (by count) is rounded up to a multiple of ``slots`` and
+    the files shared evenly among them, so that the run does not end with one batch running alone while the other
+    workers wait: 100,000 files in batches of 4,000 on two workers were 25 batches, the last with a core idle for
+    its whole length (5 s); they are now 26 of 3,846 or 3,847.
     """
+    files = len(sizes)
+    batches = -(-files // max_files)
+    if batches > 1 and slots > 1:
+        # Where the count alone ends each batch: evenly spread, none over max_files.
+        batches = -(-batches // slots) * slots
+        ends = iter([files * (number + 1) // batches for number in range(batches)])
+    else:
+        ends = iter(range(max_files, files + max_files, max_files))
+    end = next(ends, files)
     bounds: list[tuple[int, int]] = []
     start = 0
     current_bytes = 0
     for index, size in enumerate(sizes):
         size = max(size or 0, 0)
-        if index > start and (index - start >= max_files or current_bytes + size > max_bytes):
+        if index > start and (index >= end or current_bytes + size > max_bytes):
             bounds.append((start, index))
             start, current_bytes = index, 0
+        while index >= end:
+            end = next(ends, files)
         current_bytes += size
-    if start < len(sizes):
-        bounds.append((start, len(sizes)))
+    if start < files:
+        bounds.append((start, files))
     return bounds
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import time
+import uuid
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from flows.faults import CRASH_POINTS
@@ -112,3 +115,47 @@ def test_kill_at_every_point(
         assert final["runs"] == sorted([*reference["after"]["runs"], repr(("loaded", 7, 0, 0, 0))])
     assert _without_runs(final) == _without_runs(reference["after"])
     assert not any((warehouse / "parquet" / "_staging").glob("*"))
+
+
+def _processes_marked(marker: str) -> list[psutil.Process]:
+    marked = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("NEWSETL_TEST_MARKER") == marker:
+                marked.append(process)
+        except psutil.Error:
+            continue
+    return marked
+
+
+def test_a_killed_run_leaves_no_worker_processes_behind(tmp_path: Path, cli_env: dict) -> None:
+    # Three batches on the process pool, then the flow process is killed in the load: its two workers, idle in
+    # the pool, used to live on for good (0.8 GB each after a real batch).
+    marker = uuid.uuid4().hex
+    env = dict(cli_env, NEWSETL_CRASH_AT="load_before_commit", NEWSETL_TEST_MARKER=marker)
+    killed = subprocess.run(
+        [
+            *NEWSETL,
+            "run",
+            "-i",
+            str(REPO / "seeds"),
+            "-w",
+            str(tmp_path / "w"),
+            "--batch-size",
+            "2",
+            "--json",
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        # Orphaned workers also held the run's stdout and stderr open: reading them never ended.
+        timeout=180,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    deadline = time.monotonic() + 20
+    while (left := _processes_marked(marker)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    for process in left:
+        process.kill()
+    assert left == []

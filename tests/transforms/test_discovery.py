@@ -90,3 +90,25 @@ def test_a_tree_deeper_than_the_recursion_limit_is_walked(tmp_path: Path) -> Non
         sys.setrecursionlimit(previous)
     assert [Path(path).name for path in found.files] == ["deep.txt", "top.txt"]
     assert found.rejections == []
+
+
+def test_batches_are_shared_evenly_among_the_workers() -> None:
+    for files, max_files, slots in [
+        (100_000, 4_000, 2),
+        (9, 2, 2),
+        (50_001, 4_000, 3),
+        (7, 3, 4),
+        (12, 4, 2),
+    ]:
+        bounds = chunk_files([1] * files, max_files=max_files, max_bytes=10**9, slots=slots)
+        counts = [stop - start for start, stop in bounds]
+        assert [start for start, _ in bounds[1:]] == [stop for _, stop in bounds[:-1]]
+        assert bounds[0][0] == 0 and bounds[-1][1] == files
+        assert max(counts) <= max_files and max(counts) - min(counts) <= 1
+        assert len(bounds) % slots == 0
+        assert len(bounds) < -(-files // max_files) + slots  # at most one round of batches added
+    assert len(chunk_files([1] * 100_000, max_files=4_000, max_bytes=10**9, slots=2)) == 26
+    # one batch runs in the flow process: it is not split for workers
+    assert chunk_files([1] * 3_000, max_files=4_000, max_bytes=10**9, slots=2) == [(0, 3_000)]
+    # bytes still split a batch
+    assert chunk_files([40] * 8, max_files=4, max_bytes=100, slots=2) == [(0, 2), (2, 4), (4, 6), (6, 8)]
