@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from expectations.gate import check_batch, check_rows
+from expectations.gate import check_batch, check_rows, validation_frame
 from expectations.thresholds import Thresholds
 from transforms.articles import article_id_for
 from transforms.schemas import ARTICLES, table_from_rows
@@ -96,3 +96,22 @@ def test_batches_are_validated_without_hashing_every_value() -> None:
     assert [rejection.row for rejection in check.rejections] == [1]
     markers = check.report["meta"]["batch_markers"]
     assert "ge_load_time" in markers and "pandas_data_fingerprint" not in markers
+
+
+def test_the_validated_frame_keeps_every_value_in_types_ge_compares_at_once() -> None:
+    table = table_from_rows(
+        [
+            _article(published_at=datetime(2023, 9, 22, 8, 30)),
+            _article(published_at=None, body=BODY + " More."),
+        ],
+        ARTICLES,
+    )
+    frame = validation_frame(table)
+    assert str(frame["word_count"].dtype) == "int64" and str(frame["published_at"].dtype) == "datetime64[ns]"
+    assert frame["word_count"].tolist() == table.column("word_count").to_pylist()
+    assert frame["published_at"][0] == datetime(2023, 9, 22, 8, 30) and frame["published_at"].isna()[1]
+    # A year nanoseconds cannot hold stays in microseconds (GE then compares it value by value, as before).
+    far = validation_frame(table_from_rows([_article(published_at=datetime(2999, 1, 1))], ARTICLES))
+    assert str(far["published_at"].dtype) == "datetime64[us]" and far["published_at"][0] == datetime(
+        2999, 1, 1
+    )
