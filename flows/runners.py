@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import (
+    ProcessPoolTaskRunner,
+    TaskRunner,
+    ThreadPoolTaskRunner,
+    _initialize_process_pool_worker,
+)
 
 RUNNERS = ("process", "thread", "dask")
 
@@ -30,8 +37,10 @@ def make_task_runner(
     """
     workers = workers or default_workers()
     if kind == "process":
-        return ProcessPoolTaskRunner(
-            max_workers=workers, initializer=start_worker, initargs=(shared_api_url(),)
+        return PreloadedProcessPoolTaskRunner(
+            max_workers=workers,
+            initializer=start_worker,
+            initargs=(shared_api_url(), flow_process_identity()),
         )
     if kind == "thread":
         return ThreadPoolTaskRunner(max_workers=1)
@@ -49,6 +58,41 @@ def make_task_runner(
             }
         )
     raise ValueError(f"unknown runner {kind!r}; choose one of {', '.join(RUNNERS)}")
+
+
+# Imported by the fork server before it forks a worker (see flows.worker_preload).
+WORKER_PRELOAD = ("flows.worker_preload",)
+
+
+class PreloadedProcessPoolTaskRunner(ProcessPoolTaskRunner):
+    """Prefect's process-pool task runner with workers forked from a server that has imported their code once.
+
+    Prefect starts each worker with ``spawn``: a fresh interpreter that imports Prefect, Great Expectations and
+    the transforms by itself (7 s of CPU each on a 2-core machine, for every worker of every run). Here the pool
+    uses multiprocessing's ``forkserver``: one clean server process, started by the first batch submitted,
+    imports ``WORKER_PRELOAD`` and forks the workers, which start with it all loaded. The server holds no threads
+    and no Prefect client (it is not a fork of the flow process), so forking it is safe; it lives as long as this
+    process, so later runs in the same process (``newsetl serve``) fork from it at once. Where ``forkserver`` does
+    not exist (Windows), the pool is Prefect's own.
+    """
+
+    def __enter__(self) -> PreloadedProcessPoolTaskRunner:
+        super().__enter__()
+        if "forkserver" not in multiprocessing.get_all_start_methods():
+            return self
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(WORKER_PRELOAD))
+        # Prefect's executor has started no process yet (they start with the first submission): replace it with
+        # the same pool on the fork server, keeping Prefect's worker set-up (log and event forwarding) and ours.
+        spawned = self._executor
+        self._executor = ProcessPoolExecutor(
+            max_workers=self._max_workers,
+            mp_context=context,
+            initializer=_initialize_process_pool_worker,
+            initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
+        )
+        spawned.shutdown(wait=False)
+        return self
 
 
 def task_slots(runner: TaskRunner) -> int:
@@ -70,10 +114,14 @@ def task_slots(runner: TaskRunner) -> int:
     return int(cluster_workers) if cluster_workers else default_workers()
 
 
-def start_worker(api_url: str | None) -> None:
-    """Set up a process-pool worker: its Prefect API (``use_api``), and an end when the flow process ends."""
+def start_worker(api_url: str | None, flow_process: tuple[int, float] | None = None) -> None:
+    """Set up a process-pool worker: its Prefect API (``use_api``), and its end when the flow process ends.
+
+    ``flow_process`` is the (pid, start time) of the process that owns the pool (``flow_process_identity``).
+    """
     use_api(api_url)
-    exit_with_parent()
+    if flow_process is not None:
+        exit_with_process(*flow_process)
 
 
 def use_api(url: str | None) -> None:
@@ -82,30 +130,49 @@ def use_api(url: str | None) -> None:
         os.environ["PREFECT_API_URL"] = url
 
 
+def flow_process_identity() -> tuple[int, float]:
+    """This process's pid and start time: what a worker watches (a pid alone may be reused)."""
+    import psutil
+
+    return os.getpid(), psutil.Process().create_time()
+
+
 # How often a worker checks that the flow process still runs.
-PARENT_CHECK_SECONDS = 0.5
+OWNER_CHECK_SECONDS = 0.5
 
 
-def exit_with_parent(check_seconds: float = PARENT_CHECK_SECONDS) -> threading.Thread:
-    """End this process as soon as its parent has gone (it is then re-parented: ``os.getppid()`` changes).
+def exit_with_process(
+    pid: int, started: float, check_seconds: float = OWNER_CHECK_SECONDS
+) -> threading.Thread:
+    """End this process as soon as the process ``pid`` (started at ``started``) has gone.
 
     A flow process that is killed (SIGKILL, the OOM killer) cannot shut its pool down, and the pool's workers
-    would wait for work forever: each held 0.8 GB and kept polling. The run itself is recovered by the next one
-    (its staging is published or discarded), so nothing is lost by ending at once.
+    would wait for work for good, each holding its memory and the run's stdout and stderr. The run itself is
+    recovered by the next one (its staging is published or discarded), so nothing is lost by ending at once.
+    The flow process is watched by pid, not as the parent: workers forked by the pool's fork server are its
+    children, and the server lives as long as any worker does.
     """
-    parent = os.getppid()
+    import psutil
+
+    def alive() -> bool:
+        # A killed process whose parent has not reaped it yet is a zombie: gone, though its pid still answers.
+        try:
+            owner = psutil.Process(pid)
+            return owner.create_time() == started and owner.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while alive():
             time.sleep(check_seconds)
-        os._exit(EXIT_PARENT_GONE)
+        os._exit(EXIT_OWNER_GONE)
 
-    watcher = threading.Thread(target=watch, name="newsetl-exit-with-parent", daemon=True)
+    watcher = threading.Thread(target=watch, name="newsetl-exit-with-flow", daemon=True)
     watcher.start()
     return watcher
 
 
-EXIT_PARENT_GONE = 70
+EXIT_OWNER_GONE = 70
 
 
 def shared_api_url() -> str | None:

@@ -57,6 +57,11 @@ def _model() -> _Model:
     )
 
 
+def preload_model() -> None:
+    """Load the batch model now (a process about to fork workers loads it once for all of them)."""
+    _model()
+
+
 @cache
 def _identifier():
     return _load_identifier()
