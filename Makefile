@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 
 .PHONY: install run test lint format bench clean
 
-$(STAMP): pyproject.toml constraints.txt setup.py transforms/_langscan.c
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard transforms/*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"

@@ -329,6 +329,28 @@ def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
     first article line. Weak footer matches at the top of the block (next to the article) are given back, so a
     closing sentence about a newsletter stays unless a strong footer line sits above it.
     """
+    lines_with_rules, removals = _rule_lines(lines, first_line_no)
+    footer_rules = _footer_rules(lines_with_rules)
+    footer_start = len(lines_with_rules) - len(footer_rules)
+    kept: list[tuple[int, str]] = []
+    for index, (line_no, line, rule) in enumerate(lines_with_rules):
+        if index >= footer_start:
+            rule = footer_rules[index - footer_start]
+        if rule is None:
+            kept.append((line_no, line))
+        else:
+            removals.append(Removal(rule.name, line_no, line))
+    removals.sort(key=lambda removal: removal.line_no)
+    return CleanResult(kept=kept, removals=removals)
+
+
+def _rule_lines_python(
+    lines: list[str], first_line_no: int
+) -> tuple[list[tuple[int, str, LineRule | None]], list[Removal]]:
+    """(line_no, normalized line, first rule or None) for every line left non-empty, and the span removals.
+
+    The reference for ``transforms._textscan.scan_lines``, which does the same in C where it was built.
+    """
     removals: list[Removal] = []
     lines_with_rules: list[tuple[int, str, LineRule | None]] = []
     # The loop runs for every line of every article: blank lines (half of them) and lines without a "[" skip
@@ -342,18 +364,22 @@ def clean_lines(lines: list[str], *, first_line_no: int = 1) -> CleanResult:
             removals.extend(span_removals)
         if line:
             lines_with_rules.append((line_no, line, _first_rule(line, _word_count(line), False)))
-    footer_rules = _footer_rules(lines_with_rules)
-    footer_start = len(lines_with_rules) - len(footer_rules)
-    kept: list[tuple[int, str]] = []
-    for index, (line_no, line, rule) in enumerate(lines_with_rules):
-        if index >= footer_start:
-            rule = footer_rules[index - footer_start]
-        if rule is None:
-            kept.append((line_no, line))
-        else:
-            removals.append(Removal(rule.name, line_no, line))
-    removals.sort(key=lambda removal: removal.line_no)
-    return CleanResult(kept=kept, removals=removals)
+    return lines_with_rules, removals
+
+
+def _rule_lines_compiled(
+    lines: list[str], first_line_no: int
+) -> tuple[list[tuple[int, str, LineRule | None]], list[Removal]]:
+    """``_rule_lines_python`` in C: the same callbacks for spans and rules, no Python work for the other lines."""
+    return _compiled_scan_lines(lines, first_line_no, remove_spans, _first_rule, _LONGEST_RULE_WORDS)
+
+
+try:
+    from transforms._textscan import scan_lines as _compiled_scan_lines
+except ImportError:  # built without a C compiler: the Python loop gives the same result
+    _compiled_scan_lines = None
+
+_rule_lines = _rule_lines_python if _compiled_scan_lines is None else _rule_lines_compiled
 
 
 def _footer_rules(lines_with_rules: list[tuple[int, str, LineRule | None]]) -> list[LineRule]:

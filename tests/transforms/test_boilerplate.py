@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SEEDS
+from transforms import boilerplate
 from transforms.boilerplate import LINE_RULES, Zone, clean_lines, matching_rule, normalize_line
-from transforms.synth import seed_sentences, synth_article
+from transforms.synth import render_text, seed_sentences, synth_article
 
 GOLD = Path(__file__).parents[1] / "gold"
 
@@ -192,3 +193,67 @@ def test_normalize_line_collapses_exactly_what_str_split_calls_whitespace() -> N
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
         assert normalize_line(line) == " ".join(line.split()), repr(line)
     assert normalize_line(" plain  ascii\tline ") == "plain ascii line"
+
+
+def test_the_compiled_line_loop_is_built() -> None:
+    # `make` builds it (setup.py); without a C compiler clean_lines runs the Python loop, slower.
+    assert boilerplate._compiled_scan_lines is not None, "transforms._textscan is missing: `pip install -e .`"
+
+
+def _hostile_line_lists() -> list[list[str]]:
+    import random
+    import sys
+
+    whitespace = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    pieces = [
+        *whitespace,
+        "",
+        "a",
+        "é",
+        "\x07",
+        "\x7f",
+        "\u200b",
+        "\U0001f600",
+        "[",
+        "]",
+        "[ad_1]",
+        "[AD 2]",
+        "[embed]https://x.example/v[/embed]",
+        "[/sponsored]",
+        "Advertisement",
+        "Sign up now",
+        "© 2024 Media",
+        "All rights reserved",
+        "Reuters",
+        " ".join(["word"] * 44),
+        " ".join(["word"] * 46),
+    ]
+    rng = random.Random(11)
+    return [
+        ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 12))]
+        for _ in range(3000)
+    ]
+
+
+def test_the_compiled_line_loop_agrees_with_the_python_loop() -> None:
+    documents = [
+        line.splitlines() for line in (path.read_text(encoding="utf-8") for path in SEEDS.glob("*.txt"))
+    ]
+    documents += [path.read_text(encoding="utf-8").splitlines() for path in sorted(GOLD.glob("*/input.txt"))]
+    sentences = seed_sentences(["\n".join(lines) for lines in documents[:5]])
+    documents += [render_text(synth_article(sentences, 3, index)).splitlines() for index in range(300)]
+    documents += _hostile_line_lists()
+    ruled = 0
+    for lines in documents:
+        for first_line_no in (1, 40):
+            expected = boilerplate._rule_lines_python(lines, first_line_no)
+            assert boilerplate._rule_lines_compiled(lines, first_line_no) == expected, lines
+            ruled += sum(rule is not None for _, _, rule in expected[0])
+    assert ruled > 1000
+
+
+def test_the_compiled_line_loop_refuses_what_is_not_a_list_of_str() -> None:
+    with pytest.raises(TypeError, match="not str"):
+        boilerplate._rule_lines_compiled(["fine", b"bytes"], 1)
+    with pytest.raises(TypeError):
+        boilerplate._rule_lines_compiled(("a", "tuple"), 1)

@@ -1,0 +1,160 @@
+/* Compiled first pass of transforms.boilerplate.clean_lines: the loop over an article's lines.
+ *
+ * For each line: skip it when empty, normalize its whitespace, strip inline markers (a callback: only lines
+ * holding "[" need it), count its words, and ask the line rules for a verdict (a callback, only for lines short
+ * enough for some rule). The rules stay Python regexes: only the per-line bookkeeping moved here, which was most
+ * of the cleaning time (several Python calls and tuples per line, for the long paragraphs no rule can match).
+ * The Python loop it replaces is kept as the reference (``_rule_lines_python``) and tested to agree.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* Whether ``line`` is already what normalize_line returns: printable (the only whitespace str.isprintable
+ * accepts is " "), no doubled space, no space at either end. Counts its spaces meanwhile. */
+static int is_normalized(PyObject *line, Py_ssize_t *spaces) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(line);
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    Py_ssize_t count = 0;
+    Py_UCS4 previous = ' '; /* a leading space counts as doubled */
+    for (Py_ssize_t index = 0; index < length; index++) {
+        Py_UCS4 character = PyUnicode_READ(kind, data, index);
+        if (character == ' ') {
+            if (previous == ' ') return 0;
+            count++;
+        } else if (character < 0x7f ? character < 0x20 : !Py_UNICODE_ISPRINTABLE(character)) {
+            return 0;
+        }
+        previous = character;
+    }
+    if (previous == ' ' && length > 0) return 0; /* trailing space */
+    *spaces = count;
+    return 1;
+}
+
+static Py_ssize_t count_spaces(PyObject *line) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(line);
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    Py_ssize_t count = 0;
+    for (Py_ssize_t index = 0; index < length; index++) {
+        if (PyUnicode_READ(kind, data, index) == ' ') count++;
+    }
+    return count;
+}
+
+/* " ".join(line.split()): a new reference, or NULL with an exception set. */
+static PyObject *normalize(PyObject *line, PyObject *space) {
+    PyObject *words = PyUnicode_Split(line, NULL, -1);
+    if (words == NULL) return NULL;
+    PyObject *joined = PyUnicode_Join(space, words);
+    Py_DECREF(words);
+    return joined;
+}
+
+PyDoc_STRVAR(scan_lines_doc,
+             "scan_lines(lines, first_line_no, remove_spans, first_rule, longest_rule_words)\n"
+             "--\n\n"
+             "The first pass of clean_lines over ``lines`` (a list of str): returns (entries, span_removals),\n"
+             "entries a list of (line_no, normalized line, rule or None) for every line left non-empty, and\n"
+             "span_removals the removals ``remove_spans(line_no, line)`` made on lines holding '['.\n"
+             "``first_rule(line, words, False)`` is asked only for lines of at most ``longest_rule_words`` words.");
+
+static PyObject *scan_lines(PyObject *module, PyObject *args) {
+    PyObject *lines, *remove_spans, *first_rule;
+    Py_ssize_t first_line_no, longest_rule_words;
+    if (!PyArg_ParseTuple(args, "O!nOOn:scan_lines", &PyList_Type, &lines, &first_line_no, &remove_spans,
+                          &first_rule, &longest_rule_words)) {
+        return NULL;
+    }
+    PyObject *entries = PyList_New(0);
+    PyObject *span_removals = PyList_New(0);
+    PyObject *space = PyUnicode_FromOrdinal(' ');
+    if (entries == NULL || span_removals == NULL || space == NULL) goto fail;
+    /* A tuple, so that callbacks changing the caller's list cannot move lines under this loop. */
+    PyObject *snapshot = PyList_AsTuple(lines);
+    if (snapshot == NULL) goto fail;
+    Py_ssize_t count = PyTuple_GET_SIZE(snapshot);
+    for (Py_ssize_t index = 0; index < count; index++) {
+        PyObject *raw = PyTuple_GET_ITEM(snapshot, index);
+        if (!PyUnicode_Check(raw)) {
+            PyErr_Format(PyExc_TypeError, "lines[%zd] is %.100s, not str", index, Py_TYPE(raw)->tp_name);
+            goto fail_snapshot;
+        }
+        if (PyUnicode_GET_LENGTH(raw) == 0) continue;
+        Py_ssize_t line_no = first_line_no + index;
+        Py_ssize_t spaces = 0;
+        PyObject *line;
+        if (is_normalized(raw, &spaces)) {
+            line = Py_NewRef(raw);
+        } else {
+            line = normalize(raw, space);
+            if (line == NULL) goto fail_snapshot;
+            spaces = -1;
+        }
+        if (PyUnicode_GET_LENGTH(line) > 0 && PyUnicode_FindChar(line, '[', 0, PyUnicode_GET_LENGTH(line), 1) >= 0) {
+            PyObject *spanned = PyObject_CallFunction(remove_spans, "nO", line_no, line);
+            Py_DECREF(line);
+            if (spanned == NULL) goto fail_snapshot;
+            if (!PyTuple_Check(spanned) || PyTuple_GET_SIZE(spanned) != 2 ||
+                !PyUnicode_Check(PyTuple_GET_ITEM(spanned, 0))) {
+                Py_DECREF(spanned);
+                PyErr_SetString(PyExc_TypeError, "remove_spans must return (str, list)");
+                goto fail_snapshot;
+            }
+            line = Py_NewRef(PyTuple_GET_ITEM(spanned, 0));
+            PyObject *extended = PySequence_InPlaceConcat(span_removals, PyTuple_GET_ITEM(spanned, 1));
+            Py_DECREF(spanned);
+            if (extended == NULL) {
+                Py_DECREF(line);
+                goto fail_snapshot;
+            }
+            Py_DECREF(extended);
+            spaces = -1;
+        }
+        if (PyUnicode_GET_LENGTH(line) == 0) {
+            Py_DECREF(line);
+            continue;
+        }
+        if (spaces < 0) spaces = count_spaces(line);
+        Py_ssize_t words = spaces + 1;
+        PyObject *rule;
+        if (words > longest_rule_words) {
+            rule = Py_NewRef(Py_None);
+        } else {
+            rule = PyObject_CallFunction(first_rule, "OnO", line, words, Py_False);
+            if (rule == NULL) {
+                Py_DECREF(line);
+                goto fail_snapshot;
+            }
+        }
+        PyObject *entry = Py_BuildValue("(nNN)", line_no, line, rule);
+        if (entry == NULL) goto fail_snapshot;
+        int appended = PyList_Append(entries, entry);
+        Py_DECREF(entry);
+        if (appended < 0) goto fail_snapshot;
+    }
+    Py_DECREF(snapshot);
+    Py_DECREF(space);
+    return Py_BuildValue("(NN)", entries, span_removals);
+
+fail_snapshot:
+    Py_DECREF(snapshot);
+fail:
+    Py_XDECREF(entries);
+    Py_XDECREF(span_removals);
+    Py_XDECREF(space);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"scan_lines", scan_lines, METH_VARARGS, scan_lines_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_definition = {
+    PyModuleDef_HEAD_INIT, "transforms._textscan",
+    "Compiled line loop for transforms.boilerplate (see its docstring).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__textscan(void) { return PyModule_Create(&module_definition); }
