@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing import forkserver
 
 from prefect.task_runners import (
     ProcessPoolTaskRunner,
@@ -69,8 +70,8 @@ class PreloadedProcessPoolTaskRunner(ProcessPoolTaskRunner):
 
     Prefect starts each worker with ``spawn``: a fresh interpreter that imports Prefect, Great Expectations and
     the transforms by itself (7 s of CPU each on a 2-core machine, for every worker of every run). Here the pool
-    uses multiprocessing's ``forkserver``: one clean server process, started by the first batch submitted,
-    imports ``WORKER_PRELOAD`` and forks the workers, which start with it all loaded. The server holds no threads
+    uses multiprocessing's ``forkserver``: one clean server process, started when the flow starts, imports
+    ``WORKER_PRELOAD`` and forks the workers, which start with it all loaded. The server holds no threads
     and no Prefect client (it is not a fork of the flow process), so forking it is safe; it lives as long as this
     process, so later runs in the same process (``newsetl serve``) fork from it at once. Where ``forkserver`` does
     not exist (Windows), the pool is Prefect's own.
@@ -82,6 +83,12 @@ class PreloadedProcessPoolTaskRunner(ProcessPoolTaskRunner):
             return self
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(WORKER_PRELOAD))
+        if multiprocessing.parent_process() is None:
+            # Started now, as the flow starts: its imports (8 s of one core here) overlap the flow's discovery and
+            # planning instead of delaying the first batch. It is the process's one fork server, reused by later
+            # runs. Not in a worker: Prefect enters a copy of the flow's task runner around every task it runs
+            # there, and a fork server of the worker's own would import everything again for nothing.
+            forkserver.ensure_running()
         # Prefect's executor has started no process yet (they start with the first submission): replace it with
         # the same pool on the fork server, keeping Prefect's worker set-up (log and event forwarding) and ours.
         spawned = self._executor
