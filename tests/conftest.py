@@ -85,13 +85,13 @@ def write_file(folder: Path, name: str, content: str | bytes) -> Path:
     return path
 
 
-def query_rows(warehouse: Path, sql: str) -> list[tuple]:
+def query_rows(warehouse: Path, sql: str, parameters: list | None = None) -> list[tuple]:
     """Rows of read-only SQL on a warehouse, through the project's own connection (fts loaded, as analysts get it)."""
     from warehouse.layout import WarehouseLayout
     from warehouse.store import connect
 
     with connect(WarehouseLayout(warehouse), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
+        return connection.execute(sql, parameters or []).fetchall()
 
 
 # What two runs that should agree must agree on: articles, removals, quarantine and manifest, without run ids and

@@ -8,6 +8,7 @@ checked with a ``file://`` URL.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import fsspec
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import run_pipeline
-from tests.conftest import query_rows, warehouse_contents
+from tests.conftest import query_rows, warehouse_contents, write_file
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -76,3 +77,49 @@ def test_a_rerun_on_the_same_url_root_skips_everything(
     assert query_rows(warehouse, "SELECT count(*) FROM articles") == [(5,)]
     memory, root = fsspec.core.url_to_fs(memory_root)
     assert memory.ls(f"{root}/articles", detail=False) == [f"{root}/articles/run_id={first.run_id}"]
+
+
+def _published_rows(parquet_root: str, table: str, run_id: str) -> tuple[list[str], int]:
+    """The rows a run published for ``table`` (as reprs, sorted) and how many of its parts are empty."""
+    filesystem, root = fsspec.core.url_to_fs(parquet_root)
+    parts = [
+        pq.read_table(part, filesystem=filesystem)
+        for part in filesystem.glob(f"{root}/{table}/run_id={run_id}/*.parquet")
+    ]
+    rows = sorted(repr(tuple(row.values())) for part in parts for row in part.to_pylist())
+    return rows, sum(part.num_rows == 0 for part in parts)
+
+
+@pytest.mark.parametrize("root_kind", ["local", "memory"])
+def test_a_run_publishes_exactly_the_rows_it_loaded_when_copies_are_skipped(
+    seeds: Path, tmp_path: Path, memory_root: str, root_kind: str
+) -> None:
+    # Copies of seed articles under other names, in other batches (two files a batch) and, in the second run,
+    # of an article the first run loaded: the copies are skipped, and each run's Parquet (rewritten part by
+    # part) holds the rows DuckDB holds for that run, articles and removals alike, and no empty part.
+    inputs, warehouse = tmp_path / "in", tmp_path / "warehouse"
+    shutil.copytree(seeds, inputs)
+    originals = sorted(inputs.glob("*.txt"))
+    for copy, original in enumerate(originals[:2]):
+        shutil.copy(original, inputs / f"zz-copy-{copy}.txt")
+    root = str(tmp_path / "parquet") if root_kind == "local" else memory_root
+    first = _run(inputs, warehouse, batch_size=2, parquet_root=root)
+    shutil.copy(originals[3], inputs / "zz-copy-later.txt")
+    write_file(
+        inputs,
+        "zz-new.txt",
+        f"Tram Network Grows\n{' '.join(['The council approved new tram lines.'] * 12)}\n",
+    )
+    second = _run(inputs, warehouse, batch_size=2, parquet_root=root)
+    assert (first.articles_loaded, first.skipped, second.articles_loaded, second.skipped) == (5, 2, 1, 1)
+    columns = {"articles": "*", "boilerplate_removals": "*"}
+    for summary in (first, second):
+        for table, selected in columns.items():
+            loaded = sorted(
+                repr(row)
+                for row in query_rows(
+                    warehouse, f"SELECT {selected} FROM {table} WHERE run_id = ?", [summary.run_id]
+                )
+            )
+            published, empty_parts = _published_rows(root, table, summary.run_id)
+            assert published == loaded and empty_parts == 0, (table, summary.run_id)
