@@ -81,20 +81,26 @@ def run(
     ] = True,
 ) -> None:
     """Run the pipeline: ingest, clean, split metadata, write Parquet, validate, load DuckDB."""
+    settings = load_settings()
+    inputs = [str(path) for path in (input or settings.inputs)]
+    batch_size = batch_size or settings.batch_size
+    if runner == "process":
+        from flows.worker_server import start_worker_server_for
+
+        start_worker_server_for(inputs, batch_size)  # its imports overlap this process's own, below
     from flows.pipeline import run_pipeline
     from warehouse.lock import WarehouseBusyError
 
-    settings = load_settings()
     try:
         overrides = _parse_overrides(dq or [])
         summary = run_pipeline(
             runner=runner,
             workers=workers,
             dask_address=dask_address,
-            inputs=[str(path) for path in (input or settings.inputs)],
+            inputs=inputs,
             warehouse=str(warehouse or settings.warehouse),
             dq_overrides=overrides,
-            batch_size=batch_size or settings.batch_size,
+            batch_size=batch_size,
             lock_wait_seconds=settings.lock_wait_seconds if wait is None else wait,
             full=full,
             analytics=analytics,

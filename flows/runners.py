@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from multiprocessing import forkserver
 
 from prefect.task_runners import (
     ProcessPoolTaskRunner,
@@ -18,6 +17,8 @@ from prefect.task_runners import (
     ThreadPoolTaskRunner,
     _initialize_process_pool_worker,
 )
+
+from flows.worker_server import WORKER_PRELOAD, forkserver_available
 
 RUNNERS = ("process", "thread", "dask")
 
@@ -61,40 +62,31 @@ def make_task_runner(
     raise ValueError(f"unknown runner {kind!r}; choose one of {', '.join(RUNNERS)}")
 
 
-# Imported by the fork server before it forks a worker (see flows.worker_preload).
-WORKER_PRELOAD = ("flows.worker_preload",)
-
-
 class PreloadedProcessPoolTaskRunner(ProcessPoolTaskRunner):
     """Prefect's process-pool task runner with workers forked from a server that has imported their code once.
 
     Prefect starts each worker with ``spawn``: a fresh interpreter that imports Prefect, Great Expectations and
     the transforms by itself (7 s of CPU each on a 2-core machine, for every worker of every run). Here the pool
-    uses multiprocessing's ``forkserver``: one clean server process, started when the flow starts, imports
-    ``WORKER_PRELOAD`` and forks the workers, which start with it all loaded. The server holds no threads
-    and no Prefect client (it is not a fork of the flow process), so forking it is safe; it lives as long as this
-    process, so later runs in the same process (``newsetl serve``) fork from it at once. Where ``forkserver`` does
-    not exist (Windows), the pool is Prefect's own.
+    uses multiprocessing's ``forkserver`` (``flows.worker_server``): one clean server process, started by the
+    first worker (or earlier, by ``newsetl run``), imports ``flows.worker_preload`` and forks the workers, which
+    start with it all loaded. The server holds no threads and no Prefect client (it is not a fork of the flow
+    process), so forking it is safe; it lives as long as this process, so later runs in the same process
+    (``newsetl serve``) fork from it at once. Where ``forkserver`` does not exist (Windows), the pool is Prefect's
+    own.
     """
 
     def __enter__(self) -> PreloadedProcessPoolTaskRunner:
         super().__enter__()
-        if "forkserver" not in multiprocessing.get_all_start_methods():
+        if not forkserver_available():
             return self
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(WORKER_PRELOAD))
-        if multiprocessing.parent_process() is None:
-            # Started now, as the flow starts: its imports (8 s of one core here) overlap the flow's discovery and
-            # planning instead of delaying the first batch. It is the process's one fork server, reused by later
-            # runs. Not in a worker: Prefect enters a copy of the flow's task runner around every task it runs
-            # there, and a fork server of the worker's own would import everything again for nothing.
-            forkserver.ensure_running()
+        # Started with the first worker, or earlier by `newsetl run` (flows.worker_server).
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
         # Prefect's executor has started no process yet (they start with the first submission): replace it with
         # the same pool on the fork server, keeping Prefect's worker set-up (log and event forwarding) and ours.
         spawned = self._executor
         self._executor = ProcessPoolExecutor(
             max_workers=self._max_workers,
-            mp_context=context,
+            mp_context=multiprocessing.get_context("forkserver"),
             initializer=_initialize_process_pool_worker,
             initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
         )

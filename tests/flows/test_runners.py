@@ -103,3 +103,17 @@ def test_cyclic_gc_pause_restores_what_it_found() -> None:
         assert not gc.isenabled()  # a caller's own pause is not lifted
     finally:
         gc.enable()
+
+
+def test_the_early_fork_server_hint_counts_files_up_to_one_batch(tmp_path: Path) -> None:
+    from flows.worker_server import _holds_more_files_than
+
+    for name in ("a.txt", "b.txt", ".hidden.txt", "deep/c.txt", "deep/deeper/d.txt", ".git/e.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    assert _holds_more_files_than(
+        [str(tmp_path)], 3
+    )  # a, b, c, d: hidden names are skipped like discovery does
+    assert not _holds_more_files_than([str(tmp_path)], 4)
+    assert _holds_more_files_than([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")], 1)
+    assert not _holds_more_files_than(["s3://bucket/news", str(tmp_path / "missing")], 0)
