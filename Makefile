@@ -23,8 +23,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/newsetl run
 
+# Most of the suite's time is `newsetl run` child processes and Prefect flow runs, one core each: one pytest worker
+# per core (at most four, each with its own Prefect test API), a test module's tests kept on one worker so that
+# its module fixtures (the crash scenario's reference runs) are built once.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses=4 --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

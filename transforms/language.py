@@ -6,13 +6,22 @@ once, in compiled code (``transforms/_langscan.c``: the automaton walk, the feat
 few microseconds per text), or, where that extension was not built, with NumPy: the automaton advances every text
 by one byte per NumPy step and the naive Bayes scores are one sparse product (about 100 us per text). Same model,
 same features, same decision; only the order of floating-point sums differs.
+
+The model's arrays are built from py3langid's file once per machine and kept as ``.npy`` files in the user's cache
+(``model_cache_root``); every later process memory-maps them instead of spending a second decoding the file.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -41,8 +50,50 @@ class _Model:
     alias_pairs: tuple[tuple[int, int], ...]  # (first, duplicate) columns of a label listed twice
 
 
+_ARRAYS = ("next_move", "row_base", "feature_of_state", "log_prob_feature", "log_prior")
+# Bumped whenever the cached arrays change meaning: an old cache is then simply not found.
+_CACHE_FORMAT = 1
+
+
 @cache
 def _model() -> _Model:
+    return load_batch_model(model_cache_root())
+
+
+def model_cache_root() -> Path | None:
+    """Where the batch model's arrays are kept between processes (``None``: not cached).
+
+    ``$NEWSETL_CACHE_DIR`` (empty: no cache), else ``$XDG_CACHE_HOME/newsetl``, else ``~/.cache/newsetl``.
+    """
+    configured = os.environ.get("NEWSETL_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:  # no home directory to find (a service account): nothing is cached
+            return None
+    return Path(base) / "newsetl"
+
+
+def load_batch_model(cache_root: Path | None) -> _Model:
+    """The batch model, memory-mapped from ``cache_root`` when an intact copy is there, else built and cached.
+
+    Building it from py3langid's shipped file (LZMA, pickled lists) costs every process about a second; the cached
+    ``.npy`` files open in milliseconds, and their pages are shared by every process that maps them. A cache that
+    cannot be read or written is passed over: the model is then built in memory, as without a cache.
+    """
+    folder = _cache_folder(cache_root) if cache_root is not None else None
+    if folder is not None and (cached := _read_cached_model(folder)) is not None:
+        return cached
+    model = _build_model()
+    if folder is not None:
+        _write_cached_model(folder, model)
+    return model
+
+
+def _build_model() -> _Model:
     # A model of its own, not the cached ``_identifier()``: a worker that only runs batches then does not keep
     # py3langid's copy of the tables (float16 and Python lists) beside these arrays.
     identifier = _load_identifier()
@@ -55,6 +106,66 @@ def _model() -> _Model:
         classes=tuple(identifier.nb_classes),
         alias_pairs=tuple(identifier._alias_pairs),
     )
+
+
+def _cache_folder(cache_root: Path) -> Path | None:
+    # Named after the model file it was built from: a new py3langid release gets a cache of its own.
+    try:
+        from importlib.metadata import version
+
+        from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+        source = (Path(MODEL_DIR) / MODEL_FILE).stat()
+        origin = f"{_CACHE_FORMAT}:{version('py3langid')}:{source.st_size}:{source.st_mtime_ns}"
+    except (OSError, ImportError, ValueError):
+        return None
+    return cache_root / f"langid-{hashlib.sha256(origin.encode()).hexdigest()[:16]}"
+
+
+def _read_cached_model(folder: Path) -> _Model | None:
+    try:
+        meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        arrays = {}
+        for name in _ARRAYS:
+            array = np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            if (
+                str(array.dtype) != meta["arrays"][name]["dtype"]
+                or list(array.shape) != meta["arrays"][name]["shape"]
+            ):
+                return None
+            arrays[name] = array
+        return _Model(
+            **arrays,
+            classes=tuple(meta["classes"]),
+            alias_pairs=tuple(tuple(pair) for pair in meta["alias_pairs"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_cached_model(folder: Path, model: _Model) -> None:
+    # Written beside the final folder, then renamed into place: a reader sees all of a cache or none of it.
+    staging = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        meta = {
+            "classes": list(model.classes),
+            "alias_pairs": [list(pair) for pair in model.alias_pairs],
+            "arrays": {},
+        }
+        for name in _ARRAYS:
+            array = getattr(model, name)
+            np.save(staging / f"{name}.npy", array, allow_pickle=False)
+            meta["arrays"][name] = {"dtype": str(array.dtype), "shape": list(array.shape)}
+        (staging / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+        os.rename(staging, folder)
+        staging = None
+    except OSError:
+        pass  # read-only home, full disk, or another process renamed its copy first: this one stays in memory
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def preload_model() -> None:

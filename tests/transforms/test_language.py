@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
+import numpy as np
 import pytest
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 from tests.conftest import REPO, run_python
 from transforms.language import (
+    _ARRAYS,
     MIN_PROBABILITY,
     MIN_WORDS,
     SAMPLE_CHARS,
+    _build_model,
     _class_probabilities,
     _encode,
     _model,
     compiled_scoring_available,
     detect_language,
     detect_languages,
+    load_batch_model,
+    model_cache_root,
 )
 
 GOLD_INPUTS = sorted((REPO / "tests" / "gold").glob("*/input.*"))
@@ -116,3 +122,49 @@ def test_compiled_scorer_refuses_a_corrupt_model_and_bad_samples() -> None:
         feature_scores([b"x"], model.next_move, *arguments[:2], model.log_prob_feature.astype("float32"), 1)
     scores, emitted = feature_scores([], model.next_move, *arguments)
     assert scores == b"" and emitted == b""
+
+
+def _same_model(left, right) -> bool:
+    return (
+        all(np.array_equal(getattr(left, name), getattr(right, name)) for name in _ARRAYS)
+        and all(getattr(left, name).dtype == getattr(right, name).dtype for name in _ARRAYS)
+        and left.classes == right.classes
+        and left.alias_pairs == right.alias_pairs
+    )
+
+
+def test_the_model_is_cached_once_then_memory_mapped(tmp_path: Path) -> None:
+    # Building it from py3langid's file costs each process about a second; the cached arrays map in milliseconds.
+    built = load_batch_model(tmp_path)
+    assert not isinstance(built.next_move, np.memmap)
+    (folder,) = tmp_path.glob("langid-*")
+    mapped = load_batch_model(tmp_path)
+    assert all(isinstance(getattr(mapped, name), np.memmap) for name in _ARRAYS)
+    assert _same_model(mapped, built) and _same_model(mapped, _build_model())
+    assert not [path for path in tmp_path.iterdir() if path != folder], "no staging folder is left behind"
+
+
+def test_a_damaged_cache_is_passed_over(tmp_path: Path) -> None:
+    load_batch_model(tmp_path)
+    (folder,) = tmp_path.glob("langid-*")
+    table = folder / "next_move.npy"
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    rebuilt = load_batch_model(tmp_path)
+    assert not isinstance(rebuilt.next_move, np.memmap) and _same_model(rebuilt, _build_model())
+
+
+def test_an_unwritable_cache_root_still_gives_the_model(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert _same_model(load_batch_model(not_a_folder / "cache"), _build_model())
+    assert _same_model(load_batch_model(None), _build_model())
+
+
+def test_the_cache_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NEWSETL_CACHE_DIR", str(tmp_path))
+    assert model_cache_root() == tmp_path
+    monkeypatch.setenv("NEWSETL_CACHE_DIR", "")
+    assert model_cache_root() is None
+    monkeypatch.delenv("NEWSETL_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert model_cache_root() == tmp_path / "xdg" / "newsetl"
