@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import append_rows, memory_limit, open_for_writing, streamed, transaction
+from warehouse.db import append_rows, memory_limit, open_for_reading, open_for_writing, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -76,7 +76,7 @@ def connect(
     if read_only:
         if not layout.database.exists():
             raise FileNotFoundError(f"no warehouse at {layout.database}: run `newsetl run` first")
-        connection = duckdb.connect(str(layout.database), read_only=True)
+        connection = open_for_reading(layout.database)
         # Analysts' SQL may call search_articles(), which needs the fts extension; loading it costs milliseconds.
         with contextlib.suppress(duckdb.Error, ModuleNotFoundError):
             load_fts(connection)

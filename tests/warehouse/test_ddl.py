@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from tests.conftest import run_python
 from transforms.schemas import TABLES
 from warehouse.ddl import duckdb_type
 from warehouse.layout import WarehouseLayout
@@ -100,3 +101,26 @@ def test_new_warehouses_store_article_text_compressed(tmp_path: Path) -> None:
     assert tags["storage_version"].startswith("v1.2")
     assert compressions == {"ZSTD"}
     assert layout.database.stat().st_size < sum(len(row["body"]) for row in rows) / 4
+
+
+def test_no_connection_of_ours_prints_duckdb_progress_bars(tmp_path: Path) -> None:
+    # DuckDB prints its progress bar to stdout for queries over 2 s, by default in a Python started with `-c` (as
+    # the bench starts `newsetl run --json`) or a notebook: a 1,000,000-article load wrote bars before the summary
+    # line, which the bench then could not find. A fresh `-c` process, since pytest's own has the bar off.
+    probe = f"""
+from pathlib import Path
+from warehouse.db import open_for_writing
+from warehouse.layout import WarehouseLayout
+from warehouse.store import connect
+setting = "SELECT current_setting('enable_progress_bar')"
+layout = WarehouseLayout(Path({str(tmp_path / "w")!r}))
+with connect(layout) as writable:
+    print(writable.execute(setting).fetchone()[0], writable.cursor().execute(setting).fetchone()[0])
+with connect(layout, read_only=True) as readable:
+    print(readable.execute(setting).fetchone()[0])
+with open_for_writing({str(tmp_path / "floor.duckdb")!r}) as floor:
+    print(floor.execute(setting).fetchone()[0])
+import duckdb
+print(duckdb.connect().execute(setting).fetchone()[0])
+"""
+    assert run_python(probe).split() == ["False", "False", "False", "False", "True"]
