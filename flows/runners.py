@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 
 from prefect.task_runners import (
     ProcessPoolTaskRunner,
@@ -131,9 +132,26 @@ def use_api(url: str | None) -> None:
 
 def flow_process_identity() -> tuple[int, float]:
     """This process's pid and start time: what a worker watches (a pid alone may be reused)."""
+    return os.getpid(), process_start(os.getpid())
+
+
+def process_start(pid: int) -> float:
+    """When process ``pid`` started, on a clock that no adjustment of the system's moves.
+
+    On Linux, the start in clock ticks since boot (``/proc/<pid>/stat``). psutil's ``create_time`` adds the boot
+    time to it, which the kernel derives from the wall clock: a time sync stepping the clock by a second made
+    every worker take its flow process for another and exit mid-run (BrokenProcessPool). Elsewhere, psutil's
+    wall-clock start, rounded to the second. Raises ``psutil.NoSuchProcess`` when there is no such process.
+    """
     import psutil
 
-    return os.getpid(), psutil.Process().create_time()
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            raise psutil.NoSuchProcess(pid) from None
+        return float(round(psutil.Process(pid).create_time()))
+    return float(stat.rsplit(b")", 1)[1].split()[19])  # field 22 of proc(5), after the parenthesised name
 
 
 # How often a worker checks that the flow process still runs.
@@ -156,9 +174,8 @@ def exit_with_process(
     def alive() -> bool:
         # A killed process whose parent has not reaped it yet is a zombie: gone, though its pid still answers.
         try:
-            owner = psutil.Process(pid)
-            return owner.create_time() == started and owner.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
+            return process_start(pid) == started and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except (psutil.Error, OSError, IndexError, ValueError):
             return False
 
     def watch() -> None:

@@ -6,14 +6,16 @@ duplicates and hostile files spread over many batches.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from flows.bench import write_corpus
 from flows.pipeline import run_pipeline
-from flows.runners import make_task_runner, task_slots
-from tests.conftest import warehouse_contents
+from flows.runners import EXIT_OWNER_GONE, make_task_runner, task_slots
+from tests.conftest import REPO, run_python, warehouse_contents
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -117,3 +119,41 @@ def test_the_early_fork_server_hint_counts_files_up_to_one_batch(tmp_path: Path)
     assert not _holds_more_files_than([str(tmp_path)], 4)
     assert _holds_more_files_than([str(tmp_path / "a.txt"), str(tmp_path / "b.txt")], 1)
     assert not _holds_more_files_than(["s3://bucket/news", str(tmp_path / "missing")], 0)
+
+
+def test_a_worker_outlives_a_step_of_the_system_clock() -> None:
+    # Workers compared the flow process's start as psutil gives it, boot time plus ticks; the kernel derives the
+    # boot time from the wall clock, so a time sync stepping it by a second made every worker exit mid-run
+    # (BrokenProcessPool in CI). The step is played by shifting psutil's boot time after the identity is taken.
+    probe = """
+import time
+import psutil._pslinux as linux
+from flows.runners import exit_with_process, flow_process_identity
+pid, started = flow_process_identity()
+real_boot_time = linux.boot_time
+linux.boot_time = lambda: real_boot_time() + 1.0
+exit_with_process(pid, started, check_seconds=0.02)
+time.sleep(0.4)
+print("still running")
+"""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("the clock-independent start is read from /proc (Linux)")
+    assert run_python(probe).strip() == "still running"
+
+
+def test_a_worker_still_exits_when_its_flow_process_is_gone() -> None:
+    probe = """
+import subprocess, sys, time
+from flows.runners import exit_with_process, process_start
+owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+exit_with_process(owner.pid, process_start(owner.pid), check_seconds=0.02)
+time.sleep(0.3)
+print("watching", flush=True)
+owner.kill()
+time.sleep(5)
+print("not reached")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["watching"] and result.returncode == EXIT_OWNER_GONE, result.stderr
