@@ -26,9 +26,10 @@ run: $(STAMP)
 # Most of the suite's time is `newsetl run` child processes and Prefect flow runs, one core each: one pytest worker
 # per core (at most four, each with its own Prefect test API), a test module's tests kept on one worker so that
 # its module fixtures (the crash scenario's reference runs) are built once.
-TEST_WORKERS ?= auto
+# (nproc: the CPUs this process may use; xdist's own "auto" counts physical cores, one on a 2-vCPU machine.)
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses=4 --dist loadscope
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
