@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 import time
@@ -19,7 +18,7 @@ from prefect.task_runners import (
     _initialize_process_pool_worker,
 )
 
-from flows.worker_server import WORKER_PRELOAD, forkserver_available
+from flows.worker_server import forkserver_available, worker_context
 
 RUNNERS = ("process", "thread", "dask")
 
@@ -80,14 +79,13 @@ class PreloadedProcessPoolTaskRunner(ProcessPoolTaskRunner):
         super().__enter__()
         if not forkserver_available():
             return self
-        # Started with the first worker, or earlier by `newsetl run` (flows.worker_server).
-        multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
         # Prefect's executor has started no process yet (they start with the first submission): replace it with
-        # the same pool on the fork server, keeping Prefect's worker set-up (log and event forwarding) and ours.
+        # the same pool on the fork server (started with the first worker, or earlier by `newsetl run`), keeping
+        # Prefect's worker set-up (log and event forwarding) and ours.
         spawned = self._executor
         self._executor = ProcessPoolExecutor(
             max_workers=self._max_workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=worker_context(),
             initializer=_initialize_process_pool_worker,
             initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
         )

@@ -22,6 +22,13 @@ def forkserver_available() -> bool:
     return "forkserver" in multiprocessing.get_all_start_methods()
 
 
+def worker_context() -> multiprocessing.context.BaseContext:
+    """The ``forkserver`` context whose server imports ``WORKER_PRELOAD`` before it forks a worker."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(WORKER_PRELOAD))
+    return context
+
+
 def start_worker_server_for(inputs: list[str], batch_files: int) -> bool:
     """``start_worker_server`` when ``inputs`` (local paths) hold more than ``batch_files`` files; returns whether
     it started one. Only a hint: the count stops at ``batch_files`` + 1, skips hidden names as discovery does, and
@@ -66,6 +73,6 @@ def start_worker_server() -> bool:
     """
     if not forkserver_available() or multiprocessing.parent_process() is not None:
         return False
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WORKER_PRELOAD))
+    worker_context()
     forkserver.ensure_running()
     return True
