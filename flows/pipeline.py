@@ -23,7 +23,6 @@ from expectations.articles import BATCH_SUITE, ROW_SUITE, great_expectations
 from expectations.data_docs import label_report
 from expectations.gate import ExpectationOutcome, check_batch, check_rows
 from expectations.thresholds import Thresholds
-from flows import settings as _settings  # noqa: F401  (sets the no-telemetry environment before prefect loads)
 from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site, render_data_docs
 from flows.faults import crash_point
@@ -36,6 +35,7 @@ from flows.runners import (
     release_free_memory,
     release_free_memory_above,
     task_slots,
+    use_system_arrow_pool,
 )
 from flows.settings import DEFAULT_BATCH_FILES
 from transforms.articles import utc_now
@@ -149,6 +149,7 @@ def process_batch(
     Order matters: rows failing row expectations leave first (quarantine), then repeated articles (skipped), so a
     quarantined copy never hides a good one; the batch suite then judges exactly what would be loaded.
     """
+    use_system_arrow_pool()  # a Dask worker has not run the fork server's preload
     great_expectations()  # imported before the freeze, so that its objects are exempt from cyclic GC as well
     freeze_loaded_objects()
     release_free_memory_above(WORKER_RELEASE_ABOVE_BYTES)

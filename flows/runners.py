@@ -237,6 +237,29 @@ def resident_bytes() -> int:
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
+ARROW_POOL_ENVIRONMENT = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def use_system_arrow_pool() -> bool:
+    """Make glibc's malloc the allocator of pyarrow's buffers in this process; returns whether it is.
+
+    pyarrow's default, mimalloc, decommits and re-faults its pages all the time on this project's 2-core machine
+    (919 purges of 350 MB for four batches of 4,000 files), and every stage of a batch paid for it: ``newsetl
+    run`` of 100,000 articles took 64-69 s with mimalloc and 58-61 s with malloc, the Arrow step 4 -> 3.5 s,
+    Parquet 5.5 -> 1.9 s (docs/performance.md). ``flows.settings`` sets ``ARROW_DEFAULT_MEMORY_POOL=system``
+    before pyarrow loads, which is the only way to reach the pool of pyarrow's C++ side (the Parquet writer);
+    this call covers a process that imported pyarrow first (a Dask worker started elsewhere, a notebook) for
+    what pyarrow allocates from Python. A pool the user chose with that variable is left as it is.
+    """
+    if os.environ.get(ARROW_POOL_ENVIRONMENT, "system") != "system":
+        return False
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
+    return True
+
+
 def release_free_memory() -> None:
     """Hand memory freed by the last batch back to the system (glibc's heap and Arrow's pool keep it otherwise).
 

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-# Nothing may call out: set before Prefect or Great Expectations is imported anywhere in the process.
-for _name, _value in {
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-}.items():
-    os.environ.setdefault(_name, _value)
-
 
 # Files per batch task. Prefect spends some 0.1 s between a worker's tasks and GE 50-70 ms on every validation
 # whatever its size, so fewer, larger batches are faster (100,000 articles: 40.4 s at 2,000, 35.7 s at 4,000); a

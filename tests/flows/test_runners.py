@@ -89,6 +89,43 @@ def test_free_memory_is_released_only_above_the_limit() -> None:
     assert release_free_memory_above(0) is True
 
 
+_ARROW_POOL_PROBE = """
+import multiprocessing, os
+from concurrent.futures import ProcessPoolExecutor
+{environment}
+import flows
+import pyarrow as pa
+from flows.runners import use_system_arrow_pool
+context = multiprocessing.get_context("forkserver")
+with ProcessPoolExecutor(1, mp_context=context) as pool:
+    worker = pool.submit(eval, "__import__('pyarrow').default_memory_pool().backend_name").result()
+print(pa.default_memory_pool().backend_name, worker, use_system_arrow_pool(), pa.default_memory_pool().backend_name)
+"""
+
+
+def test_arrow_buffers_come_from_malloc_in_the_flow_and_its_workers() -> None:
+    """mimalloc made every stage of a batch slower (flows.runners.use_system_arrow_pool); workers inherit the choice."""
+    probe = _ARROW_POOL_PROBE.format(environment='os.environ.pop("ARROW_DEFAULT_MEMORY_POOL", None)')
+    assert run_python(probe).split() == ["system", "system", "True", "system"]
+
+
+def test_an_arrow_pool_the_user_chose_is_kept() -> None:
+    probe = _ARROW_POOL_PROBE.format(environment='os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "jemalloc"')
+    assert run_python(probe).split() == ["jemalloc", "jemalloc", "False", "jemalloc"]
+
+
+def test_a_process_that_loaded_pyarrow_first_switches_its_python_side_to_malloc() -> None:
+    probe = """
+import os
+os.environ.pop("ARROW_DEFAULT_MEMORY_POOL", None)
+import pyarrow as pa
+before = pa.default_memory_pool().backend_name
+from flows.runners import use_system_arrow_pool
+print(before != "system", use_system_arrow_pool(), pa.default_memory_pool().backend_name, pa.array(["x"]).nbytes)
+"""
+    assert run_python(probe).split() == ["True", "True", "system", "5"]
+
+
 def test_cyclic_gc_pause_restores_what_it_found() -> None:
     import gc
 
