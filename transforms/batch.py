@@ -7,9 +7,11 @@ per file (size, mtime, SHA-256 and a provisional outcome) so that the next run c
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -75,16 +77,27 @@ class FileContent:
 
 
 def read_input(
-    path: str, *, transient_is_error: bool = True, transient_retries: int = 0
+    path: str,
+    descriptor: int | None = None,
+    *,
+    transient_is_error: bool = True,
+    transient_retries: int = 0,
 ) -> FileContent | Rejection:
     """The bytes of one input file, or a ``Rejection`` saying why they cannot be read.
 
-    A transient I/O error raises ``TransientReadError`` (so the task can be retried) unless
-    ``transient_is_error`` is false, as on the task's last attempt: then the read is tried ``transient_retries``
-    more times here, and a file that still fails becomes a rejection like any other.
+    ``descriptor``, when given, is the file already opened for reading (``read_ahead`` opens files ahead); it is
+    closed here, whatever happens. A transient I/O error raises ``TransientReadError`` (so the task can be
+    retried) unless ``transient_is_error`` is false, as on the task's last attempt: then the read is tried
+    ``transient_retries`` more times here (by path), and a file that still fails becomes a rejection like any
+    other.
     """
     for attempt in range(transient_retries + 1):
         try:
+            if descriptor is not None:
+                opened, descriptor = descriptor, None
+                content = _read_descriptor(path, opened)
+                if content is not None:
+                    return content
             return _read(path)
         except OSError as error:
             if error.errno not in TRANSIENT_ERRNOS:
@@ -104,8 +117,7 @@ def _read(path: str) -> FileContent | Rejection:
     try:
         size, mtime = _stat(path)
         if size > MAX_FILE_BYTES[fmt]:
-            limit = MAX_FILE_BYTES[fmt] // MIB
-            return Rejection(path, 0, "read", "file_too_large", f"{size} bytes > {limit} MiB for {fmt}")
+            return _too_large(path, size, fmt)
         with _open(path) as handle:
             data = _read_at_most(handle, size, MAX_FILE_BYTES[fmt])
     except IsADirectoryError:
@@ -114,7 +126,38 @@ def _read(path: str) -> FileContent | Rejection:
         return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
     except FileNotFoundError:
         return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
+    return _content(path, data, mtime, fmt)
+
+
+def _read_descriptor(path: str, descriptor: int) -> FileContent | Rejection | None:
+    """``_read`` of a local file opened ahead, without looking its path up again; closes ``descriptor``.
+
+    None when it is not a regular file (a directory, a FIFO): ``_read`` of its path says what it is. Opening once
+    and reading with ``os.read`` took reading 4,000 warm files from 0.29 to 0.12 s (a ``posix_fadvise`` by
+    path, a ``stat``, an ``open`` and a buffered reader per file before).
+    """
+    fmt = source_format(path) or "txt"
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            return None
+        if status.st_size > MAX_FILE_BYTES[fmt]:
+            return _too_large(path, status.st_size, fmt)
+        data = _read_descriptor_at_most(descriptor, status.st_size, MAX_FILE_BYTES[fmt])
+    finally:
+        os.close(descriptor)
+    return _content(path, data, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None), fmt)
+
+
+def _content(path: str, data: bytes, mtime: datetime, fmt: str) -> FileContent | Rejection:
+    if len(data) > MAX_FILE_BYTES[fmt]:  # it grew past the limit after its size was read
+        return _too_large(path, len(data), fmt)
     return FileContent(data, len(data), mtime, hashlib.sha256(data).hexdigest())
+
+
+def _too_large(path: str, size: int, fmt: str) -> Rejection:
+    limit = MAX_FILE_BYTES[fmt] // MIB
+    return Rejection(path, 0, "read", "file_too_large", f"{size} bytes > {limit} MiB for {fmt}")
 
 
 def _read_at_most(handle, expected: int, limit: int) -> bytes:
@@ -127,6 +170,20 @@ def _read_at_most(handle, expected: int, limit: int) -> bytes:
     if len(data) <= expected:
         return data
     return data + handle.read(limit + 1 - len(data))
+
+
+def _read_descriptor_at_most(descriptor: int, expected: int, limit: int) -> bytes:
+    """``_read_at_most`` for a file descriptor: ``os.read`` until the end of the file or ``limit`` + 1 bytes."""
+    parts: list[bytes] = []
+    total = 0
+    wanted = expected + 1
+    while total <= limit:
+        part = os.read(descriptor, min(max(wanted - total, 65536), limit + 1 - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _stat(path: str) -> tuple[int, datetime]:
@@ -260,38 +317,45 @@ class _BatchRows:
         return pa.concat_tables(self.chunks[name]).combine_chunks()
 
 
-def read_ahead(read: Callable[[str], T], paths: list[str], depth: int = READ_AHEAD_FILES) -> Iterator[T]:
-    """``read(path)`` for each path, in order, having asked the kernel to fetch the file ``depth`` places ahead.
+def read_ahead(
+    read: Callable[[str, int | None], T], paths: list[str], depth: int = READ_AHEAD_FILES
+) -> Iterator[T]:
+    """``read(path, descriptor)`` for each path, in order, the file opened ``depth`` places ahead.
 
     At 1,000,000 articles, the corpus no longer in the page cache, a worker spent 40% of its batch time waiting in
-    ``read``. ``posix_fadvise(WILLNEED)`` starts the disk reads of the files to come while this one is cleaned,
-    with no thread and no GIL involved (reader threads cost 8 to 25% on warm files, contending for the GIL).
-    Remote files (fsspec URLs) and systems without ``posix_fadvise`` are read as they come.
+    ``read``. Each local file is opened ahead and ``posix_fadvise(WILLNEED)`` starts its disk read while the
+    files before it are cleaned, with no thread and no GIL involved (reader threads cost 8 to 25% on warm files,
+    contending for the GIL). ``read`` gets the open descriptor, and must close it; it gets None for a remote file
+    (an fsspec URL) or one that could not be opened, and reads it by its path, which reports what is wrong. The
+    descriptors left open when the caller stops early are closed.
     """
-    advised = 1  # files before this index were advised (or are being read)
-    for index, path in enumerate(paths):
-        # Before the first read the whole window ahead, then one more file per file read.
-        for ahead in paths[advised : index + depth + 1]:
-            if not is_url(ahead):
-                _advise_will_need(ahead)
-        advised = max(advised, index + depth + 1)
-        yield read(path)
+    opened: dict[int, int | None] = {}
+    next_to_open = 0
+    try:
+        for index, path in enumerate(paths):
+            # Before the first read the whole window, then one more file per file read.
+            while next_to_open <= min(index + depth, len(paths) - 1):
+                opened[next_to_open] = _open_ahead(paths[next_to_open])
+                next_to_open += 1
+            yield read(path, opened.pop(index))
+    finally:
+        for descriptor in opened.values():
+            if descriptor is not None:
+                os.close(descriptor)
 
 
-def _advise_will_need(path: str) -> None:
-    """Ask the kernel to read ``path`` into the page cache in the background (a hint: failures are ignored)."""
-    if not _FADVISE:
-        return
+def _open_ahead(path: str) -> int | None:
+    """``path`` opened for reading, its kernel read-ahead started (a hint); None for a URL or a failed open."""
+    if is_url(path):
+        return None
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
-        return  # the read itself reports what is wrong with the file
-    try:
-        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+        return None  # the read by path reports what is wrong with the file
+    if _FADVISE:
+        with contextlib.suppress(OSError):
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+    return descriptor
 
 
 _FADVISE = hasattr(os, "posix_fadvise")

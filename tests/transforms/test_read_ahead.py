@@ -1,4 +1,7 @@
-"""Reading ahead: each file is read in order, after the kernel was asked to fetch it; errors come in their turn."""
+"""Reading ahead: each file is read in order, after the kernel was asked to fetch it; errors come in their turn.
+
+Files are opened ahead and read through their descriptors: none may be left open, whatever happens.
+"""
 
 from __future__ import annotations
 
@@ -43,12 +46,18 @@ def test_every_local_file_is_advised_before_it_is_read_and_urls_never(tmp_path: 
         "posix_fadvise",
         lambda fd, offset, length, advice: events.append(("advise", names_by_descriptor[fd])),
     )
-    list(read_ahead(lambda path: events.append(("read", Path(path).name)), paths, depth=4))
+
+    def read(path: str, descriptor: int | None) -> None:
+        events.append(("read", Path(path).name))
+        if descriptor is not None:
+            os.close(descriptor)
+
+    list(read_ahead(read, paths, depth=4))
     advised_at = {name: index for index, (kind, name) in enumerate(events) if kind == "advise"}
     read_at = {name: index for index, (kind, name) in enumerate(events) if kind == "read"}
     assert "remote.txt" not in advised_at and "remote.txt" in read_at
     assert all(advised_at[name] < read_at[name] for name in advised_at)
-    assert set(advised_at) == {Path(path).name for path in paths[1:] if "://" not in path}
+    assert set(advised_at) == {Path(path).name for path in paths if "://" not in path}
     # Never more than the depth ahead: file n is advised once file n - 4 is being read.
     for index in range(5, 20):
         name = Path(paths[index]).name
@@ -57,7 +66,7 @@ def test_every_local_file_is_advised_before_it_is_read_and_urls_never(tmp_path: 
 
 
 def test_a_failed_read_raises_in_its_turn_after_the_files_before_it() -> None:
-    def fail_at_five(path: str) -> str:
+    def fail_at_five(path: str, descriptor: int | None) -> str:
         if path == "5":
             raise OSError("disk gone")
         return path
@@ -67,3 +76,55 @@ def test_a_failed_read_raises_in_its_turn_after_the_files_before_it() -> None:
         for result in read_ahead(fail_at_five, [str(n) for n in range(20)], depth=4):
             seen.append(result)
     assert seen == ["0", "1", "2", "3", "4"]
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="no /proc to count descriptors")
+def test_no_descriptor_stays_open_after_a_batch_or_when_reading_stops_early(tmp_path: Path) -> None:
+    paths = [str(write_file(tmp_path, f"{n:03d}.txt", f"article {n}\n")) for n in range(40)]
+    before = _open_descriptors()
+    assert len(list(read_ahead(read_input, paths, depth=8))) == 40
+    assert _open_descriptors() == before
+    reading = read_ahead(read_input, paths, depth=8)
+    assert isinstance(next(reading), FileContent)
+    assert _open_descriptors() == before + 8  # the window ahead, the first file read and closed
+    reading.close()
+    assert _open_descriptors() == before
+
+
+def test_a_directory_or_a_vanished_file_read_ahead_is_rejected_as_when_read_by_path(tmp_path: Path) -> None:
+    (tmp_path / "folder.txt").mkdir()
+    paths = [str(write_file(tmp_path, "a.txt", "one")), str(tmp_path / "folder.txt"), str(tmp_path / "b.txt")]
+    write_file(tmp_path, "b.txt", "two")
+    reading = read_ahead(read_input, paths, depth=4)
+    first = next(reading)
+    (tmp_path / "b.txt").unlink()  # opened ahead already: its descriptor still reads what was there
+    rest = list(reading)
+    assert first.data == b"one"
+    assert (rest[0].reason, rest[0].detail) == ("not_a_file", "a directory, not a file")
+    assert rest[1].data == b"two"
+    assert [(c.reason, c.detail) for c in (read_input(path) for path in paths[1:])] == [
+        ("not_a_file", "a directory, not a file"),
+        ("vanished", "the file disappeared between discovery and reading"),
+    ]
+
+
+def test_a_file_that_grows_past_the_limit_while_it_is_read_is_rejected(tmp_path: Path, monkeypatch) -> None:
+    """The size checked is the one read: a file stated at 10 bytes that holds 200 is too large for a limit of 100."""
+    import transforms.batch as batch
+
+    path = write_file(tmp_path, "growing.txt", "x" * 200)
+    real_fstat = os.fstat
+
+    class StatedSmaller:
+        def __init__(self, status: os.stat_result) -> None:
+            self.st_mode, self.st_mtime, self.st_size = status.st_mode, status.st_mtime, 10
+
+    monkeypatch.setattr(batch, "MAX_FILE_BYTES", {"txt": 100, "html": 100, "jsonl": 100})
+    monkeypatch.setattr(os, "fstat", lambda descriptor: StatedSmaller(real_fstat(descriptor)))
+    [content] = read_ahead(read_input, [str(path)])
+    assert isinstance(content, Rejection)
+    assert (content.reason, content.detail) == ("file_too_large", "101 bytes > 0 MiB for txt")
