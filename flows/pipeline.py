@@ -18,6 +18,7 @@ from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import ProcessPoolTaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from expectations.articles import BATCH_SUITE, ROW_SUITE, great_expectations
 from expectations.data_docs import label_report
@@ -421,7 +422,18 @@ def _run_batches(
 
     def arguments(part: int) -> tuple:
         paths, known = plan.batch(*bounds[part])
-        return paths, run_id, part, str(layout.root), thresholds, history, known, layout.parquet_root
+        # quote: Prefect would otherwise visit each of the batch's thousands of paths and hashes, in the flow
+        # process at submission and in the worker before the task starts, looking for futures to resolve.
+        return (
+            quote(paths),
+            run_id,
+            part,
+            str(layout.root),
+            thresholds,
+            history,
+            quote(known),
+            layout.parquet_root,
+        )
 
     if len(bounds) == 1:
         yield 0, process_batch(*arguments(0))
