@@ -51,10 +51,10 @@ def test_a_worker_freezes_great_expectations_with_its_other_imports(tmp_path) ->
     probe = f"""
 import gc, sys
 from pathlib import Path
-from flows.pipeline import process_batch
+from flows.pipeline import BatchFiles, process_batch
 from expectations.thresholds import Thresholds
 paths = sorted(str(path) for path in Path("seeds").glob("*.txt"))
-outcome = process_batch.fn(paths, "run-1", 0, {str(tmp_path / "warehouse")!r}, Thresholds(), [], {{}})
+outcome = process_batch.fn(BatchFiles(paths), "run-1", 0, {str(tmp_path / "warehouse")!r}, Thresholds(), [])
 import great_expectations
 tracked = {{id(obj) for obj in gc.get_objects()}}
 print(outcome.documents_seen, id(great_expectations.__dict__) in tracked, gc.get_freeze_count() > 100_000)
