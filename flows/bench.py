@@ -296,10 +296,8 @@ def measure_io_floor(corpus: Corpus, scratch: Path, batch_files: int = FLOOR_BAT
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from flows.runners import use_system_arrow_pool
     from warehouse.db import open_for_writing
 
-    use_system_arrow_pool()  # the pipeline's allocator: the floor gets every advantage the pipeline has
     shutil.rmtree(scratch, ignore_errors=True)
     (scratch / "parquet").mkdir(parents=True)
     started = time.perf_counter()

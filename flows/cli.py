@@ -89,10 +89,7 @@ def run(
 
         start_worker_server_for(inputs, batch_size)  # its imports overlap this process's own, below
     from flows.pipeline import run_pipeline
-    from flows.runners import use_system_arrow_pool
     from warehouse.lock import WarehouseBusyError
-
-    use_system_arrow_pool()
 
     try:
         overrides = _parse_overrides(dq or [])

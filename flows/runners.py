@@ -247,9 +247,11 @@ def use_system_arrow_pool() -> bool:
     (919 purges of 350 MB for four batches of 4,000 files), and every stage of a batch paid for it: ``newsetl
     run`` of 100,000 articles took 64-69 s with mimalloc and 58-61 s with malloc, the Arrow step 4 -> 3.5 s,
     Parquet 5.5 -> 1.9 s (docs/performance.md). ``flows/__init__`` sets ``ARROW_DEFAULT_MEMORY_POOL=system``
-    before pyarrow loads, which is the only way to reach the pool of pyarrow's C++ side (the Parquet writer);
-    this call covers a process that imported pyarrow first (a Dask worker started elsewhere, a notebook) for
-    what pyarrow allocates from Python. A pool the user chose with that variable is left as it is.
+    before pyarrow loads, which is the only way to reach the pool of pyarrow's C++ side (the Parquet writer), and
+    every process started from one that imported ``flows`` (the fork server, its workers, the bench's runs and its
+    I/O floor) has it. ``process_batch`` calls this for a process that imported pyarrow first (a Dask worker
+    started elsewhere, a notebook), for what pyarrow allocates from Python. A pool the user chose with that
+    variable is left as it is.
     """
     if os.environ.get(ARROW_POOL_ENVIRONMENT, "system") != "system":
         return False

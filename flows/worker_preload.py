@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import flows.pipeline  # noqa: F401  (the task functions the pool runs, and everything they import)
 from expectations.articles import great_expectations
-from flows.runners import freeze_loaded_objects, use_system_arrow_pool
+from flows.runners import freeze_loaded_objects
 from transforms.language import preload_model
 
-use_system_arrow_pool()
 great_expectations()
 preload_model()
 # Exempt all of it from cyclic GC before the fork: the workers share these pages with the server until they write.

@@ -119,7 +119,7 @@ def _read(path: str) -> FileContent | Rejection:
         if size > MAX_FILE_BYTES[fmt]:
             return _too_large(path, size, fmt)
         with _open(path) as handle:
-            data = _read_at_most(handle, size, MAX_FILE_BYTES[fmt])
+            data = _read_at_most(handle.read, size, MAX_FILE_BYTES[fmt])
     except IsADirectoryError:
         return Rejection(path, 0, "read", "not_a_file", "a directory, not a file")
     except PermissionError as error:
@@ -143,10 +143,10 @@ def _read_descriptor(path: str, descriptor: int) -> FileContent | Rejection | No
             return None
         if status.st_size > MAX_FILE_BYTES[fmt]:
             return _too_large(path, status.st_size, fmt)
-        data = _read_descriptor_at_most(descriptor, status.st_size, MAX_FILE_BYTES[fmt])
+        data = _read_at_most(partial(os.read, descriptor), status.st_size, MAX_FILE_BYTES[fmt])
     finally:
         os.close(descriptor)
-    return _content(path, data, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None), fmt)
+    return _content(path, data, _modified_at(status), fmt)
 
 
 def _content(path: str, data: bytes, mtime: datetime, fmt: str) -> FileContent | Rejection:
@@ -160,25 +160,18 @@ def _too_large(path: str, size: int, fmt: str) -> Rejection:
     return Rejection(path, 0, "read", "file_too_large", f"{size} bytes > {limit} MiB for {fmt}")
 
 
-def _read_at_most(handle, expected: int, limit: int) -> bytes:
-    """The file's bytes, up to ``limit`` + 1 (so an oversized file shows); sized by ``expected``, its stat size.
+def _read_at_most(read: Callable[[int], bytes], expected: int, limit: int) -> bytes:
+    """A file's bytes by ``read(size)`` calls until its end, at most ``limit`` + 1 (so an oversized file shows).
 
-    ``read(limit + 1)`` alone would allocate a buffer of the limit (16 MiB) for every 5 KB article: a third of
-    the reading time went to that. A file that grew since its stat is read on, still within the limit.
+    The first call asks for ``expected`` (the stat size) + 1 bytes: ``read(limit + 1)`` alone would allocate a
+    buffer of the limit (16 MiB) for every 5 KB article, a third of the reading time. A file that grew since its
+    stat is read on, still within the limit. ``read`` is a file object's ``read`` or ``os.read`` of a descriptor.
     """
-    data = handle.read(expected + 1)
-    if len(data) <= expected:
-        return data
-    return data + handle.read(limit + 1 - len(data))
-
-
-def _read_descriptor_at_most(descriptor: int, expected: int, limit: int) -> bytes:
-    """``_read_at_most`` for a file descriptor: ``os.read`` until the end of the file or ``limit`` + 1 bytes."""
     parts: list[bytes] = []
     total = 0
     wanted = expected + 1
     while total <= limit:
-        part = os.read(descriptor, min(max(wanted - total, 65536), limit + 1 - total))
+        part = read(min(max(wanted - total, 65536), limit + 1 - total))
         if not part:
             break
         parts.append(part)
@@ -194,7 +187,12 @@ def _stat(path: str) -> tuple[int, datetime]:
         info = fs.info(name)
         return int(info.get("size") or 0), stat_key(0, remote_mtime(info))[1] or datetime(1970, 1, 1)
     status = os.stat(path)
-    return status.st_size, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
+    return status.st_size, _modified_at(status)
+
+
+def _modified_at(status: os.stat_result) -> datetime:
+    """A local file's mtime as the manifest records it: a naive UTC datetime."""
+    return datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
 
 
 def _open(path: str):
@@ -386,9 +384,7 @@ def _unread_identity(path: str) -> FileContent | None:
         status = os.stat(path)
     except OSError:
         return None
-    return FileContent(
-        b"", status.st_size, datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None), ""
-    )
+    return FileContent(b"", status.st_size, _modified_at(status), "")
 
 
 def _file_row(
