@@ -15,7 +15,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -191,8 +191,9 @@ def _stat(path: str) -> tuple[int, datetime]:
 
 
 def _modified_at(status: os.stat_result) -> datetime:
-    """A local file's mtime as the manifest records it: a naive UTC datetime."""
-    return datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
+    """A local file's mtime as the manifest records it: a naive UTC datetime, converted as discovery converts it
+    (the two must agree for a file to count as unchanged)."""
+    return stat_key(status.st_size, status.st_mtime)[1]
 
 
 def _open(path: str):

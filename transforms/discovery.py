@@ -145,8 +145,9 @@ def _find_remote(url: str, listing: _ListingBuilder, rejections: list[Rejection]
         listing.add(fs.unstrip_protocol(name), *stat_key(int(info.get("size") or 0), remote_mtime(info)))
 
 
-def remote_mtime(info: dict) -> float:
-    """Modification time in epoch seconds from an fsspec info dict (each backend names it differently)."""
+def remote_mtime(info: dict) -> float | None:
+    """Modification time in epoch seconds from an fsspec info dict (each backend names it differently); None when
+    the backend gives none."""
     for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
         value = info.get(key)
         if isinstance(value, int | float):
@@ -158,7 +159,7 @@ def remote_mtime(info: dict) -> float:
                 return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 continue
-    return -1.0
+    return None
 
 
 def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: list[Rejection]) -> None:
@@ -305,8 +306,13 @@ class ReadPlan:
 
 
 def stat_key(size: int | None, mtime_seconds: float | None) -> tuple[int | None, datetime | None]:
-    """(size, mtime as naive UTC datetime): the form the manifest stores and compares."""
-    if mtime_seconds is None or mtime_seconds < 0:
+    """(size, mtime as naive UTC datetime): the form the manifest stores and compares.
+
+    A time before 1970 is a time like any other (a restored archive keeps its files' old dates); it used to be
+    taken for "unknown", so such a file never matched the mtime its manifest row recorded and was read again on
+    every run.
+    """
+    if mtime_seconds is None:
         return size, None
     return size, datetime.fromtimestamp(mtime_seconds, UTC).replace(tzinfo=None)
 

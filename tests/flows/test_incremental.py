@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,15 @@ def test_inputs_can_be_fsspec_urls(seeds: Path, warehouse: Path) -> None:
     assert (again.files_skipped, again.documents_seen) == (5, 0)
     local_url = newsetl_pipeline(inputs=[f"file://{seeds}"], warehouse=str(warehouse))
     assert (local_url.files_seen, local_url.articles_loaded, local_url.skipped) == (5, 0, 5)
+
+
+def test_a_file_dated_before_1970_is_not_read_again(tmp_path: Path, warehouse: Path) -> None:
+    inputs = tmp_path / "in"
+    path = write_file(inputs, "archived.txt", f"Ferry Terminal Opens\n{STORY}\n")
+    os.utime(path, (-86400 * 400, -86400 * 400))  # 1968-11-27, as an archive restored with its dates
+    _run(inputs, warehouse)
+    second = _run(inputs, warehouse)
+    assert (second.files_seen, second.files_loaded, second.files_skipped) == (1, 0, 1)
+    assert query_rows(warehouse, "SELECT outcome, mtime FROM ingested_files") == [
+        ("loaded", datetime(1968, 11, 27))
+    ]
