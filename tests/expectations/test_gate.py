@@ -42,6 +42,12 @@ def _article(**overrides) -> dict:
     [
         ({"body": "", "word_count": 0}, "expect_column_value_lengths_to_be_between"),
         ({"body": BODY + " [ad_7]"}, "expect_column_values_to_not_match_regex"),
+        # non-ASCII text around the marker (the regex runs in pyarrow's RE2 kernel, not in Python's re)
+        (
+            {"body": BODY + " Le café de Genève a rouvert. [ad_12] Ça continue."},
+            "expect_column_values_to_not_match_regex",
+        ),
+        ({"body": BODY + " Ein Überblick [/embed]"}, "expect_column_values_to_not_match_regex"),
         ({"published_at": datetime(2999, 1, 1)}, "expect_column_values_to_be_between"),
         ({"published_at": datetime(1985, 1, 1)}, "expect_column_values_to_be_between"),
         ({"title": "T" * 301}, "expect_column_value_lengths_to_be_between"),
