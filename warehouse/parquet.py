@@ -64,18 +64,8 @@ def rewrite_staged(
     ``batches`` may be read from the very parts being replaced (the load selects what it loaded from them), so
     the new part is written whole under a temporary name before the old parts go.
     """
-    swap_in_replacement(layout, run_id, table, write_replacement(layout, run_id, table, batches))
-
-
-def write_replacement(
-    layout: WarehouseLayout, run_id: str, table: str, batches: Iterable[pa.RecordBatch]
-) -> bool:
-    """Write ``batches`` as the future single part of one run's staged table, under a temporary name.
-
-    The staged parts stay as they are (others may still be reading them) until ``swap_in_replacement``. Returns
-    whether any row was written.
-    """
     filesystem, folder = _locate(layout.staged_table(run_id, table))
+    partial = f"{folder}/.part-loaded.parquet.tmp"
     # Streamed batch by batch: a run's articles held at once would cost gigabytes at a million articles.
     writer = None
     try:
@@ -85,27 +75,16 @@ def write_replacement(
             if writer is None:
                 filesystem.makedirs(folder, exist_ok=True)
                 writer = pq.ParquetWriter(
-                    _replacement(folder), TABLES[table], compression=COMPRESSION, filesystem=filesystem
+                    partial, TABLES[table], compression=COMPRESSION, filesystem=filesystem
                 )
             writer.write_table(pa.Table.from_batches([batch]).cast(TABLES[table]))
     finally:
         if writer is not None:
             writer.close()
-    return writer is not None
-
-
-def swap_in_replacement(layout: WarehouseLayout, run_id: str, table: str, written: bool) -> None:
-    """Put the part ``write_replacement`` wrote in place of the staged parts (none left when it wrote no rows)."""
-    filesystem, folder = _locate(layout.staged_table(run_id, table))
     for old in _parts(filesystem, folder):
         filesystem.rm(old)
-    if written:
-        filesystem.mv(_replacement(folder), f"{folder}/part-loaded.parquet")
-
-
-def _replacement(folder: str) -> str:
-    # A temporary name never matches ``_parts``: the load's readers see only the old parts until the swap.
-    return f"{folder}/.part-loaded.parquet.tmp"
+    if writer is not None:
+        filesystem.mv(partial, f"{folder}/part-loaded.parquet")
 
 
 def publish_run(layout: WarehouseLayout, run_id: str) -> None:

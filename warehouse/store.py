@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,15 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import (
-    append_rows,
-    memory_limit,
-    open_for_reading,
-    open_for_writing,
-    streamed,
-    transaction,
-    without_progress_bar,
-)
+from warehouse.db import append_rows, memory_limit, open_for_reading, open_for_writing, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -38,8 +29,6 @@ from warehouse.parquet import (
     rewrite_staged,
     staged_files,
     staged_runs,
-    swap_in_replacement,
-    write_replacement,
 )
 
 SQL_FOLDER = Path(__file__).parent / "sql"
@@ -181,8 +170,9 @@ def _load_run(
     checkpoint: Callable[[str], None],
 ) -> LoadResult:
     with transaction(connection):
-        staged = {table: staged_files(layout, run_id, table) for table in _REWRITTEN_WITH_DUPLICATES}
-        staged_count = _stage_view(connection, "staged_articles", staged["articles"], "articles")
+        staged_count = _stage_view(
+            connection, "staged_articles", staged_files(layout, run_id, "articles"), "articles"
+        )
         # Only the keys of the rows to load are held (the first copy of each new id): the rows themselves, bodies
         # and all, stay in the staged Parquet and are read from there, so the load's memory does not grow with it.
         connection.execute(
@@ -194,28 +184,23 @@ def _load_run(
             """
         )
         loaded = connection.execute("SELECT count(*) FROM new_articles").fetchone()[0]
+        connection.execute(f"INSERT INTO articles {NEW_ARTICLE_ROWS}")
+        _supersede_versions(connection, run_row["finished_at"])
+        _stage_view(
+            connection,
+            "staged_removals",
+            staged_files(layout, run_id, "boilerplate_removals"),
+            "boilerplate_removals",
+        )
+        removals_loaded = connection.execute(
+            f"INSERT INTO boilerplate_removals {_rows_of_new_articles('staged_removals')}"
+        ).fetchone()[0]
+        quarantined = _stage_view(
+            connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
+        )
+        connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
+        file_counts = _record_files(connection, layout, run_id)
         duplicates = staged_count - loaded
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsetl-rewrite") as pool:
-            # Leaving this block waits for the rewrite, also when a statement below raises: its cursor must be
-            # closed before the transaction is rolled back and the connection goes.
-            rewrite = None
-            if duplicates:
-                keys = connection.execute("SELECT * FROM new_articles").to_arrow_table()
-                rewrite = pool.submit(_write_loaded_rows, connection.cursor(), keys, layout, run_id, staged)
-            connection.execute(f"INSERT INTO articles {NEW_ARTICLE_ROWS}")
-            _supersede_versions(connection, run_row["finished_at"])
-            _stage_view(connection, "staged_removals", staged["boilerplate_removals"], "boilerplate_removals")
-            removals_loaded = connection.execute(
-                f"INSERT INTO boilerplate_removals {_rows_of_new_articles('staged_removals')}"
-            ).fetchone()[0]
-            quarantined = _stage_view(
-                connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
-            )
-            connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
-            file_counts = _record_files(connection, layout, run_id)
-        # Every read of the staged parts is done: the loaded rows' new parts can take their place.
-        for table, written in (rewrite.result() if rewrite else {}).items():
-            swap_in_replacement(layout, run_id, table, written)
         run_row = dict(
             run_row,
             articles_loaded=loaded,
@@ -228,44 +213,18 @@ def _load_run(
         for table, rows in dq_rows.items():
             insert_rows(connection, table, rows)
         insert_rows(connection, "pipeline_runs", [run_row])
-        _rewrite_staged(layout, connection, run_id, {"ingested_files": ("SELECT * FROM final_files", [])})
+        loaded_rows: dict[str, tuple[str, list]] = {"ingested_files": ("SELECT * FROM final_files", [])}
+        if duplicates:
+            loaded_rows["articles"] = (NEW_ARTICLE_ROWS, [])
+            loaded_rows["boilerplate_removals"] = (
+                "SELECT * FROM boilerplate_removals WHERE run_id = ?",
+                [run_id],
+            )
+        _rewrite_staged(layout, connection, run_id, loaded_rows)
         checkpoint("before_commit")
     checkpoint("after_commit")
     publish_run(layout, run_id)
     return LoadResult(loaded, duplicates, removals_loaded, quarantined, run_row)
-
-
-# The tables whose staged Parquet holds a run's duplicates until the load drops them.
-_REWRITTEN_WITH_DUPLICATES = ("articles", "boilerplate_removals")
-_STAGED_VIEWS = {"articles": "staged_articles", "boilerplate_removals": "staged_removals"}
-
-
-def _write_loaded_rows(
-    cursor: duckdb.DuckDBPyConnection,
-    keys: pa.Table,
-    layout: WarehouseLayout,
-    run_id: str,
-    staged: dict[str, list[str]],
-) -> dict[str, bool]:
-    """Write the rows the load keeps (``keys``: those of ``new_articles``) of each table in ``staged`` (its staged
-    parts) as that table's new part; closes ``cursor``.
-
-    Runs in a thread while the load's connection inserts the same rows: on a cursor of its own (a DuckDB
-    connection is not shared between threads), which sees the staged Parquet and the keys but nothing of the open
-    transaction. pyarrow's encoding and compression run outside the GIL and DuckDB's threads, so at 100,000
-    articles most of the rewrite's 2 s hides behind the inserts. Returns, per table, whether it wrote any row.
-    """
-    with cursor:
-        without_progress_bar(cursor)
-        _read_parquet_from(cursor, layout)
-        cursor.register("new_articles", keys)
-        written = {}
-        for table, files in staged.items():
-            view = _STAGED_VIEWS[table]
-            _stage_view(cursor, view, files, table)
-            with streamed(cursor, _rows_of_new_articles(view), batch_rows=REWRITE_BATCH_ROWS) as batches:
-                written[table] = write_replacement(layout, run_id, table, batches)
-        return written
 
 
 def _supersede_versions(connection: duckdb.DuckDBPyConnection, now: object) -> None:
