@@ -18,15 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import (
-    append_rows,
-    fetched_ahead,
-    memory_limit,
-    open_for_reading,
-    open_for_writing,
-    streamed,
-    transaction,
-)
+from warehouse.db import append_rows, memory_limit, open_for_reading, open_for_writing, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -45,8 +37,7 @@ SQL_FOLDER = Path(__file__).parent / "sql"
 # ``news.duckdb.tmp/`` beyond): 5.2 s and a flow process peak of 966 MB at 100,000 articles.
 LOAD_MEMORY_LIMIT = "256MB"
 # Rows per record batch when a staged table is rewritten: 2,000 articles are about 10 MB of text, and a batch is held
-# three times over (DuckDB's result, the cast, the Parquet encoder), plus the next one fetched meanwhile: at 10,000
-# the rewrite added 200 MB to the load.
+# three times over (DuckDB's result, the cast, the Parquet encoder): at 10,000 the rewrite added 200 MB to the load.
 REWRITE_BATCH_ROWS = 2_000
 
 
@@ -341,8 +332,5 @@ def _rewrite_staged(
 ) -> None:
     """Replace a run's staged Parquet of each table with the rows ``queries[table]`` (SQL, parameters) selects."""
     for table, (query, parameters) in queries.items():
-        with (
-            streamed(connection, query, parameters, batch_rows=REWRITE_BATCH_ROWS) as reader,
-            fetched_ahead(reader) as batches,
-        ):
+        with streamed(connection, query, parameters, batch_rows=REWRITE_BATCH_ROWS) as batches:
             rewrite_staged(layout, run_id, table, batches)
