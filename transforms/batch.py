@@ -72,7 +72,7 @@ class FileContent:
 
     data: bytes
     size: int
-    mtime: datetime
+    mtime: datetime | None  # None: a time no datetime holds (see stat_key)
     sha256: str
 
 
@@ -149,7 +149,7 @@ def _read_descriptor(path: str, descriptor: int) -> FileContent | Rejection | No
     return _content(path, data, _modified_at(status), fmt)
 
 
-def _content(path: str, data: bytes, mtime: datetime, fmt: str) -> FileContent | Rejection:
+def _content(path: str, data: bytes, mtime: datetime | None, fmt: str) -> FileContent | Rejection:
     if len(data) > MAX_FILE_BYTES[fmt]:  # it grew past the limit after its size was read
         return _too_large(path, len(data), fmt)
     return FileContent(data, len(data), mtime, hashlib.sha256(data).hexdigest())
@@ -179,7 +179,7 @@ def _read_at_most(read: Callable[[int], bytes], expected: int, limit: int) -> by
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _stat(path: str) -> tuple[int, datetime]:
+def _stat(path: str) -> tuple[int, datetime | None]:
     if is_url(path):
         import fsspec
 
@@ -190,7 +190,7 @@ def _stat(path: str) -> tuple[int, datetime]:
     return status.st_size, _modified_at(status)
 
 
-def _modified_at(status: os.stat_result) -> datetime:
+def _modified_at(status: os.stat_result) -> datetime | None:
     """A local file's mtime as the manifest records it: a naive UTC datetime, converted as discovery converts it
     (the two must agree for a file to count as unchanged)."""
     return stat_key(status.st_size, status.st_mtime)[1]

@@ -310,11 +310,16 @@ def stat_key(size: int | None, mtime_seconds: float | None) -> tuple[int | None,
 
     A time before 1970 is a time like any other (a restored archive keeps its files' old dates); it used to be
     taken for "unknown", so such a file never matched the mtime its manifest row recorded and was read again on
-    every run.
+    every run. A time outside years 1 to 9999 is unknown (None).
     """
     if mtime_seconds is None:
         return size, None
-    return size, datetime.fromtimestamp(mtime_seconds, UTC).replace(tzinfo=None)
+    try:
+        return size, datetime.fromtimestamp(mtime_seconds, UTC).replace(tzinfo=None)
+    except (OverflowError, OSError, ValueError):
+        # Beyond what a datetime holds (years 1 to 9999): tmpfs and others keep any 64-bit time, and a file dated
+        # in the year 33658 failed the whole run. Such a time is as good as unknown.
+        return size, None
 
 
 def entry_stat(path: str) -> tuple[int | None, datetime | None]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from tests.conftest import write_file
@@ -112,3 +115,24 @@ def test_batches_are_shared_evenly_among_the_workers() -> None:
     assert chunk_files([1] * 3_000, max_files=4_000, max_bytes=10**9, slots=2) == [(0, 3_000)]
     # bytes still split a batch
     assert chunk_files([40] * 8, max_files=4, max_bytes=100, slots=2) == [(0, 2), (2, 4), (4, 6), (6, 8)]
+
+
+def test_a_time_no_datetime_holds_is_unknown_not_an_error(tmp_path: Path) -> None:
+    # tmpfs keeps any 64-bit mtime: a file dated in the year 33658 failed the whole run with a ValueError.
+    assert stat_key(10, 1e12) == (10, None)
+    assert stat_key(10, -1e12) == (10, None)
+    assert stat_key(10, -86400 * 400) == (10, datetime(1968, 11, 27))
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        path = write_file(folder, "from-the-future.txt", "A story")
+        os.utime(path, (1e12, 1e12))
+        if os.stat(path).st_mtime != 1e12:
+            return  # this tmpfs clamps times too
+        assert [(row["path"], row["mtime"]) for row in discover([str(folder)]).listing.to_pylist()] == [
+            (str(path), None)
+        ]
+    finally:
+        shutil.rmtree(folder)
