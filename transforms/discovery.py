@@ -225,8 +225,15 @@ def _walk_key(entry: os.DirEntry) -> tuple[str, bool]:
 
 
 def _symlink_rejection(path: Path, real_root: Path) -> Rejection | None:
-    target = path.resolve()
-    if not target.exists():
+    """A refusal for a link that is broken, loops, or leads out of the input folder (None for a link to follow)."""
+    try:
+        target = path.resolve()
+        exists = target.exists()
+    except (OSError, RuntimeError) as error:
+        # Links that point at each other: pathlib raises RuntimeError up to Python 3.12, OSError (ELOOP) after. A
+        # loop in an input folder used to fail the whole run.
+        return Rejection(str(path), 0, "read", "symlink_loop", f"cannot be resolved: {error}")
+    if not exists:
         return Rejection(str(path), 0, "read", "broken_symlink", f"points to missing {target}")
     if not target.is_relative_to(real_root):
         return Rejection(

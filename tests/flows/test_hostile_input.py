@@ -70,6 +70,10 @@ def hostile(tmp_path_factory) -> Path:
     write_file(inputs, "sql.txt", f"{DROP_TITLE}\n\n{_paragraphs('sql')}\n")
     outside = write_file(root / "outside", "secret.txt", _paragraphs("outside"))
     (inputs / "link_outside.txt").symlink_to(outside)
+    # A named pipe: opening it to read waited for a writer, and the run hung for good. Two links to each other.
+    os.mkfifo(inputs / "pipe.txt")
+    (inputs / "loop_a.txt").symlink_to(inputs / "loop_b.txt")
+    (inputs / "loop_b.txt").symlink_to(inputs / "loop_a.txt")
     unreadable = write_file(inputs, "unreadable.txt", _paragraphs("unreadable"))
     unreadable.chmod(0o000)
     write_file(inputs / "folder.txt", "inner.txt", f"Inner File Loads\n\n{_paragraphs('inner')}\n")
@@ -126,6 +130,9 @@ def outcome(hostile: Path, prefect_harness: str) -> dict:
         ("boilerplate_only.txt", "validate", "expect_column_value_lengths_to_be_between"),
         ("link_outside.txt", "read", "symlink_outside_input"),
         ("unreadable.txt", "read", "permission_denied"),
+        ("pipe.txt", "read", "not_a_regular_file"),
+        ("loop_a.txt", "read", "symlink_loop"),
+        ("loop_b.txt", "read", "symlink_loop"),
     ],
 )
 def test_bad_files_are_quarantined_with_a_reason(outcome: dict, name: str, stage: str, reason: str) -> None:
@@ -186,4 +193,4 @@ def test_the_run_accounts_for_every_input(outcome: dict) -> None:
     assert (
         summary["documents_seen"] == summary["articles_loaded"] + summary["quarantined"] + summary["skipped"]
     )
-    assert summary["files_seen"] == 18
+    assert summary["files_seen"] == 21

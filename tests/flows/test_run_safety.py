@@ -71,7 +71,8 @@ def test_transient_read_errors_are_retried_and_permanent_ones_quarantined(
             if name == broken.name or attempts[name] <= 2:
                 raise OSError(errno.EIO, "Input/output error")
 
-    # Both ways a batch reads a file: through the descriptor read_ahead opened, and by path on a retry.
+    # Every local read ends in _read_descriptor: of the descriptor read_ahead opened, or of one opened by path on a
+    # retry.
     read_descriptor = transforms.batch._read_descriptor
 
     def unreliable_read(path: str, descriptor: int):
@@ -82,12 +83,7 @@ def test_transient_read_errors_are_retried_and_permanent_ones_quarantined(
             raise
         return read_descriptor(path, descriptor)
 
-    def unreliable_open(path, *args, **kwargs):
-        fail_as_the_disk_would(Path(path).name)
-        return open(path, *args, **kwargs)
-
     monkeypatch.setattr(transforms.batch, "_read_descriptor", unreliable_read)
-    monkeypatch.setattr(transforms.batch, "open", unreliable_open, raising=False)
     summary = newsetl_pipeline(inputs=[str(inputs)], warehouse=str(warehouse))
     # broken.txt fails the batch's first two attempts; on the last one each file gets three tries of its own.
     assert attempts == {"broken.txt": 5, "flaky.txt": 3}

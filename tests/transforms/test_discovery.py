@@ -136,3 +136,16 @@ def test_a_time_no_datetime_holds_is_unknown_not_an_error(tmp_path: Path) -> Non
         ]
     finally:
         shutil.rmtree(folder)
+
+
+def test_links_that_point_at_each_other_are_refused_not_fatal(tmp_path: Path) -> None:
+    # pathlib raised "RuntimeError: Symlink loop" out of discovery, and the whole run failed.
+    good = write_file(tmp_path, "good.txt", "A story")
+    (tmp_path / "loop_a.txt").symlink_to(tmp_path / "loop_b.txt")
+    (tmp_path / "loop_b.txt").symlink_to(tmp_path / "loop_a.txt")
+    found = discover([tmp_path])
+    assert found.listing.column("path").to_pylist() == [str(good)]
+    assert sorted((Path(r.source_path).name, r.reason) for r in found.rejections) == [
+        ("loop_a.txt", "symlink_loop"),
+        ("loop_b.txt", "symlink_loop"),
+    ]

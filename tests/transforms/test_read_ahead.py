@@ -6,6 +6,7 @@ Files are opened ahead and read through their descriptors: none may be left open
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def test_a_file_that_grows_past_the_limit_while_it_is_read_is_rejected(tmp_path:
     [content] = read_ahead(read_input, [str(path)])
     assert isinstance(content, Rejection)
     assert (content.reason, content.detail) == ("file_too_large", "101 bytes > 0 MiB for txt")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    # Opening a FIFO to read it waits for a writer: a folder holding one hung the whole run.
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    results: dict[str, object] = {}
+
+    def read_both_ways() -> None:
+        results["by path"] = read_input(str(pipe))
+        [results["read ahead"]] = read_ahead(read_input, [str(pipe)])
+
+    reader = threading.Thread(target=read_both_ways, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():
+        # Let the blocked reader go (a writer that closes at once gives it an empty file), then fail.
+        os.close(os.open(pipe, os.O_WRONLY))
+        reader.join(timeout=10)
+        pytest.fail(f"reading a named pipe waited for a writer: {results}")
+    for way, result in results.items():
+        assert isinstance(result, Rejection), way
+        assert (result.stage, result.reason) == ("read", "not_a_regular_file"), way
+        assert "named pipe" in result.detail
