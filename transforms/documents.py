@@ -173,10 +173,24 @@ def _json_document(path: str, number: int, record: object, error: str | None) ->
         if isinstance(document, Document):
             return Document(path, "jsonl", number, raw_sha256, document.lines, document.hints)
         return document
-    fields = ", ".join(JSON_TEXT_FIELDS + JSON_HTML_FIELDS)
-    return Rejection(
-        path, number, "parse", "missing_text", f"record {number} has none of the fields {fields}"
-    )
+    return Rejection(path, number, "parse", "missing_text", _why_no_text(record, number))
+
+
+def _why_no_text(record: dict, number: int) -> str:
+    """Why a record gave no text: the text fields it lacks, or what its text fields hold instead of text."""
+    fields = (*JSON_TEXT_FIELDS, *JSON_HTML_FIELDS)
+    held = [f"{name} is {_not_text(record[name])}" for name in fields if name in record]
+    if held:  # {"text": 5} used to be told it had no field "text"
+        return f"record {number} has no text: " + "; ".join(held)
+    return f"record {number} has none of the fields {', '.join(fields)}"
+
+
+def _not_text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "empty"
+    return f"{type(value).__name__}, not a string"
 
 
 def _text_field(record: dict, *names: str) -> str | None:

@@ -43,6 +43,21 @@ def test_jsonl_malformed_line_is_rejected_and_good_lines_load() -> None:
     assert not_object.reason == "not_an_object" and no_text.reason == "missing_text"
 
 
+def test_a_record_whose_text_fields_hold_no_text_says_what_they_hold() -> None:
+    # {"text": 5} was told it had "none of the fields text, body, ...": it has one, holding a number.
+    lines = [
+        json.dumps({"text": 5}),
+        json.dumps({"text": None, "html": "   ", "body": ["a", "b"]}),
+        json.dumps({"url": "https://example.org/no-text"}),
+    ]
+    details = [item.detail for item in parse_source("feed.jsonl", "\n".join(lines).encode())]
+    assert details == [
+        "record 1 has no text: text is int, not a string",
+        "record 2 has no text: text is null; body is list, not a string; html is empty",
+        "record 3 has none of the fields text, body, content, html, raw_html",
+    ]
+
+
 def test_json_array_file() -> None:
     items = parse_source("feed.json", json.dumps([{"text": TEXT}, {"text": TEXT + " More."}]).encode())
     assert all(isinstance(item, Document) for item in items) and len(items) == 2
