@@ -126,6 +126,11 @@ def _html_document(
     return Document(path, "html", record, raw_sha256, paragraphs, hints)
 
 
+# Python's json parser recurses once per level of nesting: a line of 200,000 "[" raised RecursionError, which
+# failed the whole run.
+_TOO_DEEP = "nested deeper than the JSON parser goes"
+
+
 def _json_documents(path: str, text: str) -> list[Document | Rejection]:
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -133,6 +138,8 @@ def _json_documents(path: str, text: str) -> list[Document | Rejection]:
             records = json.loads(stripped)
         except json.JSONDecodeError as error:
             return [Rejection(path, 0, "parse", "malformed_json", f"JSON array: {error}")]
+        except RecursionError:
+            return [Rejection(path, 0, "parse", "malformed_json", f"JSON array: {_TOO_DEEP}")]
         numbered = [(number, record, None) for number, record in enumerate(records, start=1)]
     else:
         numbered = []
@@ -143,6 +150,8 @@ def _json_documents(path: str, text: str) -> list[Document | Rejection]:
                 numbered.append((number, json.loads(line), None))
             except json.JSONDecodeError as error:
                 numbered.append((number, None, f"line {number}: {error.msg} at column {error.colno}"))
+            except RecursionError:
+                numbered.append((number, None, f"line {number}: {_TOO_DEEP}"))
     if not numbered:
         return [Rejection(path, 0, "parse", "empty_file", "no JSON records")]
     return [_json_document(path, number, record, error) for number, record, error in numbered]

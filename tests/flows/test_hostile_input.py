@@ -83,6 +83,8 @@ def hostile(tmp_path_factory) -> Path:
         json.dumps({"title": "Third Record", "text": _paragraphs("jsonl three")}),
     ]
     write_file(inputs, "feed.jsonl", "\n".join(records) + "\n")
+    # Nested deeper than Python's json parser recurses: a RecursionError failed the whole run.
+    write_file(inputs, "deep.jsonl", '{"text": ' + "[" * 200_000 + "]" * 200_000 + "}\n")
     return root
 
 
@@ -183,6 +185,12 @@ def test_jsonl_good_lines_load_and_the_malformed_one_is_quarantined(outcome: dic
     assert outcome["quarantine"][("feed.jsonl", 2)][1] == "malformed_json"
 
 
+def test_json_nested_too_deep_is_quarantined_as_malformed(outcome: dict) -> None:
+    stage, reason, detail = outcome["quarantine"][("deep.jsonl", 1)]
+    assert (stage, reason) == ("parse", "malformed_json") and "nested deeper" in detail
+    assert outcome["files"]["deep.jsonl"][0] == "quarantined"
+
+
 def test_the_run_accounts_for_every_input(outcome: dict) -> None:
     summary = outcome["summary"]
     assert summary["status"] == "loaded"
@@ -193,4 +201,4 @@ def test_the_run_accounts_for_every_input(outcome: dict) -> None:
     assert (
         summary["documents_seen"] == summary["articles_loaded"] + summary["quarantined"] + summary["skipped"]
     )
-    assert summary["files_seen"] == 21
+    assert summary["files_seen"] == 22

@@ -58,6 +58,17 @@ def test_a_record_whose_text_fields_hold_no_text_says_what_they_hold() -> None:
     ]
 
 
+def test_json_nested_deeper_than_the_parser_goes_is_malformed_not_fatal() -> None:
+    # Python's json recursed once per level: 200,000 "[" raised RecursionError and failed the whole run.
+    deep = '{"text": ' + "[" * 200_000 + "]" * 200_000 + "}"
+    deep_line, good_line = parse_source("feed.jsonl", f"{deep}\n{json.dumps({'text': TEXT})}\n".encode())
+    assert (deep_line.reason, deep_line.source_record) == ("malformed_json", 1)
+    assert "nested deeper" in deep_line.detail
+    assert isinstance(good_line, Document) and good_line.lines == TEXT.splitlines()
+    [array] = parse_source("feed.json", ("[" * 200_000 + "]" * 200_000).encode())
+    assert (array.reason, array.source_record) == ("malformed_json", 0) and "nested deeper" in array.detail
+
+
 def test_json_array_file() -> None:
     items = parse_source("feed.json", json.dumps([{"text": TEXT}, {"text": TEXT + " More."}]).encode())
     assert all(isinstance(item, Document) for item in items) and len(items) == 2
