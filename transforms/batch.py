@@ -22,7 +22,7 @@ from typing import TypeVar
 import pyarrow as pa
 
 from transforms.articles import ArticleRows, build_article
-from transforms.discovery import is_url, remote_mtime, stat_key
+from transforms.discovery import is_url, mtime_key, remote_mtime
 from transforms.documents import Document, Rejection, parse_source, source_format
 from transforms.language import detect_languages
 from transforms.schemas import ARTICLES, BOILERPLATE_REMOVALS, INGESTED_FILES, QUARANTINE, table_from_rows
@@ -74,7 +74,7 @@ class FileContent:
 
     data: bytes
     size: int
-    mtime: datetime | None  # None: a time no datetime holds (see stat_key)
+    mtime: datetime | None  # None: a time no datetime holds (see mtime_key)
     sha256: str
 
 
@@ -122,10 +122,8 @@ def _read(path: str) -> FileContent | Rejection:
         return _read_remote(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except PermissionError as error:
-        return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
-    except FileNotFoundError:
-        return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
+    except _PERMANENT_OPEN_ERRORS as error:
+        return _refusal(path, error)
     return _read_descriptor(path, descriptor)
 
 
@@ -142,13 +140,22 @@ def _read_remote(path: str) -> FileContent | Rejection:
             return _too_large(path, size, fmt)
         with fsspec.open(path, "rb").open() as handle:
             data = _read_at_most(handle.read, size, MAX_FILE_BYTES[fmt])
-    except IsADirectoryError:
-        return Rejection(path, 0, "read", "not_a_file", "a directory, not a file")
-    except PermissionError as error:
+    except _PERMANENT_OPEN_ERRORS as error:
+        return _refusal(path, error)
+    return _content(path, data, mtime_key(remote_mtime(info)) or datetime(1970, 1, 1), fmt)
+
+
+# Errors of opening a file that trying again will not cure, for local paths and URLs alike.
+_PERMANENT_OPEN_ERRORS = (IsADirectoryError, PermissionError, FileNotFoundError)
+
+
+def _refusal(path: str, error: OSError) -> Rejection:
+    """The rejection for one of ``_PERMANENT_OPEN_ERRORS``."""
+    if isinstance(error, IsADirectoryError):
+        return _not_a_regular_file(path, stat.S_IFDIR)
+    if isinstance(error, PermissionError):
         return Rejection(path, 0, "read", "permission_denied", f"cannot read: {error.strerror}")
-    except FileNotFoundError:
-        return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
-    return _content(path, data, stat_key(0, remote_mtime(info))[1] or datetime(1970, 1, 1), fmt)
+    return Rejection(path, 0, "read", "vanished", "the file disappeared between discovery and reading")
 
 
 def _read_descriptor(path: str, descriptor: int) -> FileContent | Rejection:
@@ -169,7 +176,7 @@ def _read_descriptor(path: str, descriptor: int) -> FileContent | Rejection:
         data = _read_at_most(partial(os.read, descriptor), status.st_size, MAX_FILE_BYTES[fmt])
     finally:
         os.close(descriptor)
-    return _content(path, data, _modified_at(status), fmt)
+    return _content(path, data, mtime_key(status.st_mtime), fmt)
 
 
 def _not_a_regular_file(path: str, mode: int) -> Rejection:
@@ -207,12 +214,6 @@ def _read_at_most(read: Callable[[int], bytes], expected: int, limit: int) -> by
         parts.append(part)
         total += len(part)
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def _modified_at(status: os.stat_result) -> datetime | None:
-    """A local file's mtime as the manifest records it: a naive UTC datetime, converted as discovery converts it
-    (the two must agree for a file to count as unchanged)."""
-    return stat_key(status.st_size, status.st_mtime)[1]
 
 
 def build_batch(
@@ -396,7 +397,7 @@ def _unread_identity(path: str) -> FileContent | None:
         status = os.stat(path)
     except OSError:
         return None
-    return FileContent(b"", status.st_size, _modified_at(status), "")
+    return FileContent(b"", status.st_size, mtime_key(status.st_mtime), "")
 
 
 def _file_row(

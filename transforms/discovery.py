@@ -319,14 +319,22 @@ def stat_key(size: int | None, mtime_seconds: float | None) -> tuple[int | None,
     taken for "unknown", so such a file never matched the mtime its manifest row recorded and was read again on
     every run. A time outside years 1 to 9999 is unknown (None).
     """
+    return size, mtime_key(mtime_seconds)
+
+
+def mtime_key(mtime_seconds: float | None) -> datetime | None:
+    """An mtime in epoch seconds as the manifest holds it, a naive UTC datetime; None when unknown.
+
+    Discovery (the key it compares) and the batch (the mtime it records) both convert here, so the two agree.
+    """
     if mtime_seconds is None:
-        return size, None
+        return None
     try:
-        return size, datetime.fromtimestamp(mtime_seconds, UTC).replace(tzinfo=None)
+        return datetime.fromtimestamp(mtime_seconds, UTC).replace(tzinfo=None)
     except (OverflowError, OSError, ValueError):
         # Beyond what a datetime holds (years 1 to 9999): tmpfs and others keep any 64-bit time, and a file dated
         # in the year 33658 failed the whole run. Such a time is as good as unknown.
-        return size, None
+        return None
 
 
 def entry_stat(path: str) -> tuple[int | None, datetime | None]:
