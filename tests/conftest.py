@@ -41,6 +41,15 @@ def cli_env(prefect_harness: str) -> dict[str, str]:
 NEWSETL = [sys.executable, "-m", "flows.cli"]
 
 
+def run_newsetl(
+    arguments: list[str], env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """``newsetl ARGUMENTS`` in a child process at the repository root, its output captured as text."""
+    return subprocess.run(
+        [*NEWSETL, *arguments], env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """An empty warehouse directory of the test's own."""

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from flows.faults import CRASH_POINTS
-from tests.conftest import NEWSETL, REPO, write_file
+from tests.conftest import NEWSETL, REPO, run_newsetl, write_file
 
 EXTRA = (
     "The city council voted on Thursday to expand the tram network to the northern suburbs by 2030. "
@@ -28,14 +28,7 @@ def _newsetl(
     env: dict, inputs: Path, warehouse: Path, crash_at: str | None = None
 ) -> subprocess.CompletedProcess:
     run_env = dict(env, NEWSETL_CRASH_AT=crash_at) if crash_at else env
-    return subprocess.run(
-        [*NEWSETL, "run", "-i", str(inputs), "-w", str(warehouse), "--json"],
-        env=run_env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_newsetl(["run", "-i", str(inputs), "-w", str(warehouse), "--json"], run_env)
 
 
 def _state(warehouse: Path) -> dict[str, list]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
-from tests.conftest import NEWSETL, REPO, query_rows
+from tests.conftest import query_rows, run_newsetl
 
 
 def test_first_run_with_an_empty_prefect_home_starts_its_own_api(seeds: Path, tmp_path: Path) -> None:
@@ -19,13 +18,8 @@ def test_first_run_with_an_empty_prefect_home_starts_its_own_api(seeds: Path, tm
     }
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     warehouse = tmp_path / "warehouse"
-    result = subprocess.run(
-        [*NEWSETL, "run", "--input", str(seeds), "--warehouse", str(warehouse), "--no-analytics"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=400,
+    result = run_newsetl(
+        ["run", "--input", str(seeds), "--warehouse", str(warehouse), "--no-analytics"], env, timeout=400
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "prefect-home" / "prefect.db").exists()
