@@ -13,8 +13,8 @@ for _name, _value in {
     "GX_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "PREFECT_LOGGING_LEVEL": "WARNING",
-    # The ephemeral API's first start on a machine creates and migrates its SQLite database: 25-35 s on a 2-core
-    # machine, past Prefect's default wait of 20 s, so that `make run` on a fresh machine failed the first time.
+    # The ephemeral API's first start on a machine creates and migrates its SQLite database: 20 s or more on a
+    # 2-core machine, past Prefect's default wait of 20 s, so that `make run` on a fresh machine failed the first time.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
 }.items():
     os.environ.setdefault(_name, _value)

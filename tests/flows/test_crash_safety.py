@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from flows.faults import CRASH_POINTS
-from tests.conftest import NEWSETL, REPO, run_newsetl, write_file
+from tests.conftest import REPO, run_newsetl, write_file
 
 EXTRA = (
     "The city council voted on Thursday to expand the tram network to the northern suburbs by 2030. "
@@ -126,22 +126,9 @@ def test_a_killed_run_leaves_no_worker_processes_behind(tmp_path: Path, cli_env:
     # the pool, used to live on for good (0.8 GB each after a real batch).
     marker = uuid.uuid4().hex
     env = dict(cli_env, NEWSETL_CRASH_AT="load_before_commit", NEWSETL_TEST_MARKER=marker)
-    killed = subprocess.run(
-        [
-            *NEWSETL,
-            "run",
-            "-i",
-            str(REPO / "seeds"),
-            "-w",
-            str(tmp_path / "w"),
-            "--batch-size",
-            "2",
-            "--json",
-        ],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    killed = run_newsetl(
+        ["run", "-i", str(REPO / "seeds"), "-w", str(tmp_path / "w"), "--batch-size", "2", "--json"],
+        env,
         # Orphaned workers also held the run's stdout and stderr open: reading them never ended.
         timeout=180,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import NEWSETL, REPO, SEEDS, query_rows, write_file
+from tests.conftest import SEEDS, query_rows, run_newsetl, write_file
 from tests.warehouse.conftest import ORIGINAL, syndicated_copy
 from warehouse.analytics import fts_extension_path
 
@@ -25,9 +25,7 @@ VIEWS = (
 
 
 def _newsetl(env: dict, *arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [*NEWSETL, *arguments], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_newsetl(list(arguments), env, timeout=120)
 
 
 def test_seed_articles_form_one_story(analyst_warehouse: Path) -> None:
