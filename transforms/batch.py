@@ -74,7 +74,9 @@ class FileContent:
 
     data: bytes
     size: int
-    mtime: datetime | None  # None: a time no datetime holds (see mtime_key)
+    mtime: (
+        datetime | None
+    )  # None: unknown (the backend gives none) or a time no datetime holds (see mtime_key)
     sha256: str
 
 
@@ -142,7 +144,9 @@ def _read_remote(path: str) -> FileContent | Rejection:
             data = _read_at_most(handle.read, size, MAX_FILE_BYTES[fmt])
     except _PERMANENT_OPEN_ERRORS as error:
         return _refusal(path, error)
-    return _content(path, data, mtime_key(remote_mtime(info)) or datetime(1970, 1, 1), fmt)
+    # A backend that gives no time (HTTP, say) leaves it unknown (None), as discovery's listing does: the manifest
+    # recorded 1970-01-01 for such a file, a time it never had.
+    return _content(path, data, mtime_key(remote_mtime(info)), fmt)
 
 
 # Errors of opening a file that trying again will not cure, for local paths and URLs alike.

@@ -6,6 +6,7 @@ import os
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -121,6 +122,50 @@ def test_inputs_can_be_fsspec_urls(seeds: Path, warehouse: Path) -> None:
     assert (again.files_skipped, again.documents_seen) == (5, 0)
     local_url = newsetl_pipeline(inputs=[f"file://{seeds}"], warehouse=str(warehouse))
     assert (local_url.files_seen, local_url.articles_loaded, local_url.skipped) == (5, 0, 5)
+
+
+def test_a_remote_file_without_a_modification_time_records_none_and_is_skipped_by_its_hash(
+    warehouse: Path,
+) -> None:
+    """A backend that gives no time (HTTP, for one) must not get one invented: the manifest said 1970-01-01."""
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class TimelessFileSystem(MemoryFileSystem):
+        """fsspec's memory filesystem with the one time it reports ("created") taken out of its listings."""
+
+        protocol = "timeless"
+        store: ClassVar[dict] = {}  # a store of its own, not the memory filesystem's
+        pseudo_dirs: ClassVar[list] = [""]
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            return super()._strip_protocol(path.removeprefix("timeless://"))
+
+        def info(self, path, **kwargs):
+            return _timeless(super().info(path, **kwargs))
+
+        def find(self, path, *args, detail=False, **kwargs):
+            found = super().find(path, *args, detail=detail, **kwargs)
+            return {name: _timeless(entry) for name, entry in found.items()} if detail else found
+
+    def _timeless(entry: dict) -> dict:
+        return {key: value for key, value in entry.items() if key != "created"}
+
+    fsspec.register_implementation("timeless", TimelessFileSystem, clobber=True)
+    timeless = fsspec.filesystem("timeless")
+    timeless.pipe("/raw/story.txt", f"Ferry Terminal Opens\n{STORY}\n".encode())
+    assert "created" not in timeless.info("/raw/story.txt")
+    assert all("created" not in entry for entry in timeless.find("/raw", detail=True).values())
+    first = newsetl_pipeline(inputs=["timeless://raw"], warehouse=str(warehouse))
+    second = newsetl_pipeline(inputs=["timeless://raw"], warehouse=str(warehouse))
+    assert (first.files_loaded, first.articles_loaded) == (1, 1)
+    # With no time to compare the file is read again, and its unchanged bytes skip it (no document is processed).
+    assert (second.files_seen, second.files_skipped, second.documents_seen) == (1, 1, 0)
+    assert query_rows(warehouse, "SELECT outcome, mtime FROM ingested_files ORDER BY recorded_at") == [
+        ("loaded", None),
+        ("skipped", None),
+    ]
 
 
 def test_a_file_dated_before_1970_is_not_read_again(tmp_path: Path, warehouse: Path) -> None:
