@@ -74,9 +74,8 @@ class FileContent:
 
     data: bytes
     size: int
-    mtime: (
-        datetime | None
-    )  # None: unknown (the backend gives none) or a time no datetime holds (see mtime_key)
+    # None: unknown (the backend gives none) or a time no datetime holds (see mtime_key)
+    mtime: datetime | None
     sha256: str
 
 

@@ -142,15 +142,16 @@ def test_a_remote_file_without_a_modification_time_records_none_and_is_skipped_b
         def _strip_protocol(cls, path):
             return super()._strip_protocol(path.removeprefix("timeless://"))
 
+        @staticmethod
+        def _timeless(entry: dict) -> dict:
+            return {key: value for key, value in entry.items() if key != "created"}
+
         def info(self, path, **kwargs):
-            return _timeless(super().info(path, **kwargs))
+            return self._timeless(super().info(path, **kwargs))
 
         def find(self, path, *args, detail=False, **kwargs):
             found = super().find(path, *args, detail=detail, **kwargs)
-            return {name: _timeless(entry) for name, entry in found.items()} if detail else found
-
-    def _timeless(entry: dict) -> dict:
-        return {key: value for key, value in entry.items() if key != "created"}
+            return {name: self._timeless(entry) for name, entry in found.items()} if detail else found
 
     fsspec.register_implementation("timeless", TimelessFileSystem, clobber=True)
     timeless = fsspec.filesystem("timeless")
