@@ -21,12 +21,20 @@ SEEDS = REPO / "seeds"
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """A real Prefect API (ephemeral, local) shared by every flow test: starting one costs ~7 s."""
+    """A real Prefect API (ephemeral, local) shared by every flow test: starting one costs ~7 s.
+
+    Flow runs in this process send no heartbeats. Prefect 3.8's heartbeat thread (every 180 s by default) sleeps in
+    one-second steps and the flow waits for it to wake up on exit: a second added to every run of a few files, some
+    60 runs in this suite. Nothing here tests heartbeats; runs in child processes keep Prefect's default (the
+    setting cannot be unset from the environment).
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        from prefect.settings import PREFECT_API_URL
-
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         yield PREFECT_API_URL.value()
 
 
