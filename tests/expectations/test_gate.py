@@ -121,3 +121,20 @@ def test_the_validated_frame_keeps_every_value_in_types_ge_compares_at_once() ->
     assert str(far["published_at"].dtype) == "datetime64[us]" and far["published_at"][0] == datetime(
         2999, 1, 1
     )
+
+
+def test_validating_batch_after_batch_keeps_nothing_in_the_gate_context() -> None:
+    # A worker validates batch after batch in one process: results registered in GE's context (definitions, the
+    # in-memory results store) grew with every batch and cost a fifth of each validation.
+    from expectations.gate import _context
+
+    table = table_from_rows([_article(), _article(body=BODY + " [ad_1]")], ARTICLES)
+    for _ in range(3):
+        rows = check_rows(table, Thresholds())
+        check_batch(rows.passed, Thresholds(), rows_checked=2, rows_rejected=1, recent_row_counts=[])
+        assert [rejection.expectation for rejection in rows.rejections] == [
+            "expect_column_values_to_not_match_regex"
+        ]
+    context = _context()
+    assert context.validation_results_store.list_keys() == []
+    assert context.validation_definitions.all() == []
