@@ -26,6 +26,7 @@ from expectations.thresholds import Thresholds
 from flows.analytics import refresh_analytics
 from flows.dashboard import publish_dq_site, render_data_docs
 from flows.faults import crash_point
+from flows.prefect_tls import share_tls_context
 from flows.reporting import RunSummary, StageClock, dq_rows, publish_artifacts, summarize
 from flows.runners import (
     WORKER_RELEASE_ABOVE_BYTES,
@@ -61,6 +62,9 @@ from warehouse.store import (
     record_unloaded_run,
     recover_staging,
 )
+
+# Every process that runs this flow or its tasks imports this module (worker processes and Dask workers too).
+share_tls_context()
 
 PROCESS_BATCH_RETRIES = 2
 IN_FLIGHT_PER_WORKER = 2
