@@ -58,26 +58,14 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 @contextmanager
-def scoped_settings(connection: duckdb.DuckDBPyConnection, **values: str) -> Iterator[None]:
-    """DuckDB runs with ``values`` (setting name to value) until the block ends, then with the previous values.
-
-    A previous value is restored as DuckDB shows it: a memory limit to a tenth of its unit ("953.6 MiB").
-    """
-    previous = {
-        name: connection.execute("SELECT current_setting(?)", [name]).fetchone()[0] for name in values
-    }
-    for name, value in values.items():
-        connection.execute(f"SET {name} = {literal(value)}")
+def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB works within ``limit`` (spilling to disk beyond it) until the block ends, then the previous limit."""
+    previous = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    connection.execute(f"SET memory_limit = {literal(limit)}")
     try:
         yield
     finally:
-        for name, value in previous.items():
-            connection.execute(f"SET {name} = {literal(str(value))}")
-
-
-def memory_limit(connection: duckdb.DuckDBPyConnection, limit: str):
-    """DuckDB works within ``limit`` (spilling to disk beyond it) until the block ends, then the previous limit."""
-    return scoped_settings(connection, memory_limit=limit)
+        connection.execute(f"SET memory_limit = {literal(previous)}")
 
 
 @contextmanager

@@ -18,14 +18,7 @@ import pyarrow as pa
 
 from transforms.schemas import TABLES
 from warehouse.analytics import load_fts
-from warehouse.db import (
-    append_rows,
-    open_for_reading,
-    open_for_writing,
-    scoped_settings,
-    streamed,
-    transaction,
-)
+from warehouse.db import append_rows, memory_limit, open_for_reading, open_for_writing, streamed, transaction
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
@@ -43,11 +36,8 @@ SQL_FOLDER = Path(__file__).parent / "sql"
 # in its temporary table and reads rows from the staged Parquet, so 256 MB suffices (it spills to
 # ``news.duckdb.tmp/`` beyond): 5.2 s and a flow process peak of 966 MB at 100,000 articles.
 LOAD_MEMORY_LIMIT = "256MB"
-# One DuckDB thread for the load. At 100,000 articles (2 cores) the insert of the articles took 1.0 s on one thread
-# against 1.55 s on two, the whole load 5.8 s against 6.3, and the process peaked 85 MB lower; with the other core
-# busy, as it is in a run (a worker renders the Data Docs meanwhile), 5.8 s against 7.9. With a row order to keep
-# (preserve_insertion_order), the extra thread mostly waits and buffers.
-LOAD_THREADS = "1"
+# DuckDB's default threads (one per core) for the load. One thread was faster at 100,000 articles (the load 5.8 s
+# against 6.3, 7.9 with the other core busy) but far slower at 1,000,000 (53 s against 39): docs/performance.md.
 # Rows per record batch when a staged table is rewritten: 2,000 articles are about 10 MB of text, and a batch is held
 # three times over (DuckDB's result, the cast, the Parquet encoder): at 10,000 the rewrite added 200 MB to the load.
 REWRITE_BATCH_ROWS = 2_000
@@ -163,14 +153,13 @@ def load_run(
     their removal rows. A file read again because it changed supersedes the articles its earlier version gave.
     The manifest, the validation rows and ``run_row`` (completed with the counts) are written in the same
     transaction, so ``pipeline_runs`` never claims rows that are not there. ``checkpoint`` is called just before
-    the commit and just after it (crash tests hook in there). DuckDB works on ``LOAD_THREADS`` within
-    ``LOAD_MEMORY_LIMIT`` meanwhile, spilling to disk beyond it, so that its share of the load's memory does not
-    grow with the run.
+    the commit and just after it (crash tests hook in there). DuckDB works within ``LOAD_MEMORY_LIMIT`` meanwhile,
+    spilling to disk beyond it, so that its share of the load's memory does not grow with the run.
     Publishing moves files after the commit (on object stores a copy and a delete, not a rename): a crash meanwhile
     leaves the staging for ``recover_staging`` to publish again.
     """
     _read_parquet_from(connection, layout)
-    with scoped_settings(connection, memory_limit=LOAD_MEMORY_LIMIT, threads=LOAD_THREADS):
+    with memory_limit(connection, LOAD_MEMORY_LIMIT):
         return _load_run(layout, connection, run_id, run_row, dq_rows, checkpoint)
 
 
