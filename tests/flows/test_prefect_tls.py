@@ -14,8 +14,9 @@ def _tls_context(client) -> ssl.SSLContext:
 def test_prefect_clients_share_one_verifying_context_and_the_ssl_module_is_left_alone(
     prefect_harness: str,
 ) -> None:
-    import flows.pipeline  # noqa: F401  (importing the flow shares the context)
     from prefect.client.orchestration import get_client
+
+    import flows.pipeline  # noqa: F401  (importing the flow shares the context)
 
     sync_client, async_client = get_client(sync_client=True), get_client()
     shared = _tls_context(sync_client)
