@@ -134,9 +134,8 @@ def _validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> tuple[list[Exp
     # in its in-memory store, which grew with every batch a worker validated, were 50 of the 280 ms that both
     # suites took on 4,000 articles. The results are the same; their meta lacks the run ids that ``run`` adds,
     # which ``expectations.data_docs.label_report`` sets. The batch is still loaded once, and not fingerprinted.
-    batch_definition = _batch_definition(
-        suite.name
-    )  # imports GE as newsetl configures it, before the Validator
+    # First: it imports GE as newsetl configures it (great_expectations()), which the Validator's import must follow.
+    batch_definition = _batch_definition(suite.name)
     from great_expectations.validator.v1_validator import Validator
 
     validator = Validator(

@@ -453,16 +453,11 @@ def settle_file_outcomes(files: pa.Table, checked: pa.Table, kept: pa.Table) -> 
                 "skipped",
                 "duplicate of " + ", ".join(sorted(ids_by_path[path])),
             )
-    settled = files.set_column(
-        files.schema.get_field_index("outcome"),
-        files.schema.field("outcome"),
-        pa.array(outcomes, files.schema.field("outcome").type),
-    )
-    return settled.set_column(
-        files.schema.get_field_index("detail"),
-        files.schema.field("detail"),
-        pa.array(details, files.schema.field("detail").type),
-    )
+    for name, values in (("outcome", outcomes), ("detail", details)):
+        index = files.schema.get_field_index(name)
+        field = files.schema.field(index)
+        files = files.set_column(index, field, pa.array(values, field.type))
+    return files
 
 
 def discovery_file_rows(

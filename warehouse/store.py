@@ -36,8 +36,6 @@ SQL_FOLDER = Path(__file__).parent / "sql"
 # in its temporary table and reads rows from the staged Parquet, so 256 MB suffices (it spills to
 # ``news.duckdb.tmp/`` beyond): 5.2 s and a flow process peak of 966 MB at 100,000 articles.
 LOAD_MEMORY_LIMIT = "256MB"
-# DuckDB's default threads (one per core) for the load. One thread was faster at 100,000 articles (the load 5.8 s
-# against 6.3, 7.9 with the other core busy) but far slower at 1,000,000 (53 s against 39): docs/performance.md.
 # Rows per record batch when a staged table is rewritten: 2,000 articles are about 10 MB of text, and a batch is held
 # three times over (DuckDB's result, the cast, the Parquet encoder): at 10,000 the rewrite added 200 MB to the load.
 REWRITE_BATCH_ROWS = 2_000
@@ -159,6 +157,8 @@ def load_run(
     leaves the staging for ``recover_staging`` to publish again.
     """
     _read_parquet_from(connection, layout)
+    # DuckDB's default threads (one per core). One thread was faster at 100,000 articles (the load 5.8 s against
+    # 6.3, against 7.9 with the other core busy) but far slower at 1,000,000 (53 s against 39): docs/performance.md.
     with memory_limit(connection, LOAD_MEMORY_LIMIT):
         return _load_run(layout, connection, run_id, run_row, dq_rows, checkpoint)
 
