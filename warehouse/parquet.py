@@ -6,11 +6,14 @@ or shared storage (``s3://``, ``gs://``, ...) that workers on several machines w
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import fsspec
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec import AbstractFileSystem
 from fsspec.implementations.local import LocalFileSystem
@@ -85,6 +88,95 @@ def rewrite_staged(
         filesystem.rm(old)
     if writer is not None:
         filesystem.mv(partial, f"{folder}/part-loaded.parquet")
+
+
+# Rows per record batch when a staged part is filtered: a batch is held about twice (decoded, then re-encoded).
+FILTER_BATCH_ROWS = 2_000
+
+
+def drop_staged_rows(
+    layout: WarehouseLayout,
+    run_id: str,
+    table: str,
+    dropped: Iterable[tuple[str, int | None]],
+    *,
+    threads: int = 2,
+) -> int:
+    """Take the rows whose ``(source_path, source_record)`` is in ``dropped`` out of a run's staged ``table``.
+
+    Only parts holding such rows are rewritten, each to a temporary name and then moved over itself, in the rows'
+    own order; the others are left as they are. Returns how many rows were taken out. Parts are filtered side by
+    side on ``threads`` threads: pyarrow decodes, filters and encodes Parquet without holding the GIL, and a
+    load's other core is otherwise idle while it does.
+    """
+    dropped = {(path, record) for path, record in dropped}
+    if not dropped:
+        return 0
+    filesystem, folder = _locate(layout.staged_table(run_id, table))
+    dropped_paths = pa.array(sorted({path for path, _ in dropped}), type=pa.string())
+
+    def filter_part(part: str) -> int:
+        return _drop_rows_of_part(filesystem, part, TABLES[table], dropped, dropped_paths)
+
+    parts = _parts(filesystem, folder)
+    if threads <= 1 or len(parts) <= 1:
+        return sum(map(filter_part, parts))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="drop-staged-rows") as pool:
+        return sum(pool.map(filter_part, parts))
+
+
+def _drop_rows_of_part(
+    filesystem: AbstractFileSystem,
+    part: str,
+    schema: pa.Schema,
+    dropped: set[tuple[str, int | None]],
+    dropped_paths: pa.Array,
+) -> int:
+    """Rewrite one staged part without the ``dropped`` rows (untouched when it has none); returns rows dropped.
+
+    A part left with no row is deleted: a batch with nothing to load stages no part either.
+    """
+    # On the local disk pyarrow's own file I/O, not fsspec's: fsspec's Python file objects hold the GIL for every
+    # read and write, and two threads then took as long as one (1.4-1.5 s for 100,000 articles, against 1.1-1.2).
+    native = None if is_local(filesystem) else filesystem
+    paths = pq.read_table(part, columns=["source_path"], filesystem=native).column("source_path")
+    if not pc.any(pc.is_in(paths, value_set=dropped_paths)).as_py():
+        return 0  # one column read, no rewrite
+    partial = f"{posixpath.dirname(part)}/.{posixpath.basename(part)}.tmp"
+    removed = kept = 0
+    with (
+        contextlib.nullcontext(part) if native is None else filesystem.open(part, "rb") as source_file,
+        pq.ParquetFile(source_file) as source,
+        pq.ParquetWriter(partial, schema, compression=COMPRESSION, filesystem=native) as writer,
+    ):
+        for batch in source.iter_batches(batch_size=FILTER_BATCH_ROWS, use_threads=False):
+            keep = _rows_kept(batch, dropped, dropped_paths)
+            filtered = batch if keep is None else batch.filter(keep)
+            removed += batch.num_rows - filtered.num_rows
+            if filtered.num_rows:
+                writer.write_batch(filtered)
+                kept += filtered.num_rows
+    if kept:
+        filesystem.mv(partial, part)
+    else:
+        filesystem.rm(partial)
+        filesystem.rm(part)
+    return removed
+
+
+def _rows_kept(batch: pa.RecordBatch, dropped: set, dropped_paths: pa.Array) -> pa.Array | None:
+    """A mask of the rows of ``batch`` not in ``dropped`` (``None``: all of them)."""
+    candidates = pc.is_in(batch.column("source_path"), value_set=dropped_paths)
+    hits = pc.indices_nonzero(candidates).to_pylist()
+    if not hits:
+        return None
+    # Only rows of a dropped file get here (a few per batch): their exact keys are checked in Python.
+    keep = [True] * batch.num_rows
+    paths, records = batch.column("source_path"), batch.column("source_record")
+    for index in hits:
+        if (paths[index].as_py(), records[index].as_py()) in dropped:
+            keep[index] = False
+    return pa.array(keep, type=pa.bool_())
 
 
 def publish_run(layout: WarehouseLayout, run_id: str) -> None:

@@ -23,6 +23,7 @@ from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, q
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
     discard_run,
+    drop_staged_rows,
     is_local,
     parquet_filesystem,
     publish_run,
@@ -36,9 +37,10 @@ SQL_FOLDER = Path(__file__).parent / "sql"
 # in its temporary table and reads rows from the staged Parquet, so 256 MB suffices (it spills to
 # ``news.duckdb.tmp/`` beyond): 5.2 s and a flow process peak of 966 MB at 100,000 articles.
 LOAD_MEMORY_LIMIT = "256MB"
-# Rows per record batch when a staged table is rewritten: 2,000 articles are about 10 MB of text, and a batch is held
-# three times over (DuckDB's result, the cast, the Parquet encoder): at 10,000 the rewrite added 200 MB to the load.
-REWRITE_BATCH_ROWS = 2_000
+# Rows per record batch when the run's staged manifest is rewritten with each file's final outcome: streamed, so that
+# the load's memory does not grow with the run (a batch is held three times over: DuckDB's result, the cast, the
+# Parquet encoder).
+REWRITE_BATCH_ROWS = 10_000
 
 
 def _rows_of_new_articles(staged_view: str) -> str:
@@ -215,14 +217,9 @@ def _load_run(
         for table, rows in dq_rows.items():
             insert_rows(connection, table, rows)
         insert_rows(connection, "pipeline_runs", [run_row])
-        loaded_rows: dict[str, tuple[str, list]] = {"ingested_files": ("SELECT * FROM final_files", [])}
+        _rewrite_staged(layout, connection, run_id, "ingested_files", "SELECT * FROM final_files")
         if duplicates:
-            loaded_rows["articles"] = (NEW_ARTICLE_ROWS, [])
-            loaded_rows["boilerplate_removals"] = (
-                "SELECT * FROM boilerplate_removals WHERE run_id = ?",
-                [run_id],
-            )
-        _rewrite_staged(layout, connection, run_id, loaded_rows)
+            _drop_skipped_rows(layout, connection, run_id)
         checkpoint("before_commit")
     checkpoint("after_commit")
     publish_run(layout, run_id)
@@ -326,16 +323,29 @@ def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[st
     return connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
 
 
+def _drop_skipped_rows(layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Take the staged articles the load skipped (repeats), and their removal rows, out of the run's Parquet.
+
+    A staged row is named by its file and record (one article each), so the few skipped keys filter the parts in
+    place, on both cores. At 100,000 articles (1,817 skipped) this took 1.6-1.9 s, where selecting the loaded
+    rows back out of DuckDB and writing them again as one part took 2.0-2.3 s (the same staged run, idle machine).
+    """
+    skipped = connection.execute(
+        """
+        SELECT s.source_path, s.source_record FROM staged_articles s
+        ANTI JOIN new_articles k
+          ON s.source_path = k.source_path AND s.source_record IS NOT DISTINCT FROM k.source_record
+        """
+    ).fetchall()
+    for table in ("articles", "boilerplate_removals"):
+        drop_staged_rows(layout, run_id, table, skipped)
+
+
 def _rewrite_staged(
-    layout: WarehouseLayout,
-    connection: duckdb.DuckDBPyConnection,
-    run_id: str,
-    queries: dict[str, tuple[str, list]],
+    layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str, table: str, query: str
 ) -> None:
-    """Replace a run's staged Parquet of each table with the rows ``queries[table]`` (SQL, parameters) selects."""
-    # Fetching and writing take turns on purpose. A thread fetching the next batch while pyarrow writes this one
-    # was tried twice (docs/performance.md): 1.5-3.7 s off a 100,000-article load, and 110-150 MB more at the
-    # flow process's peak (842 against 727 MB sampled), which MALLOC_ARENA_MAX=1 does not take back.
-    for table, (query, parameters) in queries.items():
-        with streamed(connection, query, parameters, batch_rows=REWRITE_BATCH_ROWS) as batches:
-            rewrite_staged(layout, run_id, table, batches)
+    """Replace a run's staged Parquet of ``table`` with the rows ``query`` selects."""
+    # Fetching and writing take turns: a thread fetching ahead was tried for the articles (docs/performance.md) and
+    # cost 110-150 MB at the flow process's peak; the articles are now filtered in place (``_drop_skipped_rows``).
+    with streamed(connection, query, batch_rows=REWRITE_BATCH_ROWS) as batches:
+        rewrite_staged(layout, run_id, table, batches)
