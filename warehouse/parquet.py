@@ -90,8 +90,11 @@ def rewrite_staged(
         filesystem.mv(partial, f"{folder}/part-loaded.parquet")
 
 
-# Rows per record batch when a staged part is filtered: a batch is held about twice (decoded, then re-encoded).
-FILTER_BATCH_ROWS = 2_000
+# Rows per record batch when a staged part is filtered; a rewritten part holds a row group per batch. Each thread's
+# freed batches stay in its glibc arena: on 1,000,000 staged articles the load peaked at 700 MB with 2,000-row
+# batches, 626 MB with 1,000 (634 MB before the threads) and 672 MB writing each part as one row group at its end;
+# 500 rows made the filtering half as slow again.
+FILTER_BATCH_ROWS = 1_000
 
 
 def drop_staged_rows(

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import warehouse.parquet
 from transforms.schemas import TABLES
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import drop_staged_rows, staged_files, write_staged
@@ -49,9 +50,13 @@ def layout(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse
         memory.rm(path, recursive=True)
 
 
-def test_only_the_named_rows_leave_and_the_rest_keep_their_order(layout: WarehouseLayout) -> None:
+def test_only_the_named_rows_leave_and_the_rest_keep_their_order(
+    layout: WarehouseLayout, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Part 0 holds a JSON Lines file whose second record is a repeat, and a text file repeated whole; part 1 holds
-    # nothing skipped; part 2 holds only skipped rows.
+    # nothing skipped; part 2 holds only skipped rows. Parts are read two rows at a time, as a real part is read
+    # in batches of FILTER_BATCH_ROWS.
+    monkeypatch.setattr(warehouse.parquet, "FILTER_BATCH_ROWS", 2)
     write_staged(
         layout,
         RUN,
