@@ -327,8 +327,9 @@ def _drop_skipped_rows(layout: WarehouseLayout, connection: duckdb.DuckDBPyConne
     """Take the staged articles the load skipped (repeats), and their removal rows, out of the run's Parquet.
 
     A staged row is named by its file and record (one article each), so the few skipped keys filter the parts in
-    place, on both cores. At 100,000 articles (1,817 skipped) this took 1.6-1.9 s, where selecting the loaded
-    rows back out of DuckDB and writing them again as one part took 2.0-2.3 s (the same staged run, idle machine).
+    place, on both cores: 1.5-1.7 s for a staged run of 100,000 articles (1,817 skipped) and 14-17 s for one of
+    1,000,000, where selecting the loaded rows back out of DuckDB and writing them again as one part took 2.0-2.3 s
+    and 19.3 s (docs/performance.md).
     """
     skipped = connection.execute(
         """

@@ -94,4 +94,9 @@ def test_a_record_of_a_skipped_file_is_told_apart_from_its_other_records(layout:
     [part] = staged_files(layout, RUN, "boilerplate_removals")
     table = _read(fsspec.core.url_to_fs(layout.parquet)[0], part)
     assert table["source_record"].to_pylist() == [1]
+    filesystem = fsspec.core.url_to_fs(layout.parquet)[0]
+    before = filesystem.info(fsspec.core.url_to_fs(part)[1])
+    # The file is there, but not the record: nothing leaves and the part is not rewritten.
+    assert drop_staged_rows(layout, RUN, "boilerplate_removals", [("a.jsonl", 7)]) == 0
+    assert filesystem.info(fsspec.core.url_to_fs(part)[1]) == before
     assert drop_staged_rows(layout, RUN, "boilerplate_removals", []) == 0
