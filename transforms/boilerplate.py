@@ -25,7 +25,9 @@ class Zone(Enum):
     FOOTER = "footer"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, three times the cost of a plain one,
+# and an article has a dozen removals.
+@dataclass(slots=True)
 class Removal:
     """One removed line or span: the rule that removed it, its 1-based line number and the text, verbatim."""
 
@@ -69,7 +71,7 @@ class SpanRule:
     pattern: re.Pattern[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CleanResult:
     """Lines kept (with their 1-based line numbers) and every removal."""
 

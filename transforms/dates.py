@@ -39,7 +39,9 @@ ZONE_OFFSETS = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, three times the cost of a plain one,
+# and one of these is made for every date read (one or two per article).
+@dataclass(slots=True)
 class ParsedDate:
     """A publication time: ``value`` is UTC when ``tz`` is known, else the wall time as written."""
 

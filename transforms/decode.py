@@ -112,8 +112,9 @@ def _decode_damaged_utf8(data: bytes) -> tuple[str, str] | None:
     """
     text = data.decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
-    valid_multibyte = len(_UTF8_MULTIBYTE.findall(data))
-    if valid_multibyte >= 2 * broken and broken <= max(1, len(text) // 1000):
+    if broken > max(1, len(text) // 1000):
+        return None  # too damaged whatever the rest holds: a legacy text, spared the scan for valid sequences
+    if len(_UTF8_MULTIBYTE.findall(data)) >= 2 * broken:
         return "utf-8 (damaged)", text
     return None
 

@@ -163,7 +163,10 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
         if not rest or _DATE_PART_SEPARATOR.match(rest):
             return _with_raw(parsed, line), ""
     words = text.split(" ")
-    for cut in range(min(len(words) - 1, 10), 0, -1):
+    # Every date format writes a four-digit year, so a prefix ending before the first word that holds one cannot
+    # parse: the first paragraph of most articles holds no year in its first words and needs no parse_date call.
+    first_with_year = next((index for index, word in enumerate(words[:10]) if may_hold_date(word)), 10)
+    for cut in range(min(len(words) - 1, 10), first_with_year, -1):
         parsed = parse_date(" ".join(words[:cut]))
         if parsed is None:
             continue
@@ -216,10 +219,10 @@ def _is_title(line: str, known_title: str | None) -> bool:
 
 
 def _looks_like_title(line: str) -> bool:
-    words = line.split()
+    # The length first: the first paragraph is asked too, and splitting it into words cost more than the rest.
     return (
-        0 < len(words) <= MAX_TITLE_WORDS
-        and len(line) <= MAX_TITLE_CHARS
+        len(line) <= MAX_TITLE_CHARS
+        and 0 < len(line.split()) <= MAX_TITLE_WORDS
         and not _SENTENCE_END.search(line)
         and not line[0].islower()
     )

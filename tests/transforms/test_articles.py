@@ -36,3 +36,16 @@ def test_word_count_is_the_number_of_whitespace_separated_words_in_the_body() ->
         assert article["char_count"] == len(article["body"])
         with_dateline += article["dateline"] is not None
     assert with_dateline > 50  # first lines that lost a dateline prefix are among them
+
+
+def test_the_compiled_space_count_agrees_with_str_count_for_every_storage_width() -> None:
+    from transforms import articles
+
+    assert articles._count_spaces is not articles._python_count_spaces, "transforms._textscan is not built"
+    # One, two and four bytes a character (CPython stores a str by its widest character), spaces at both ends,
+    # doubled, and lookalikes that are not " " (no-break space, ideographic space, tab).
+    samples = ["", " ", "a", "a b", "  a  b  ", "\u00a0 \u3000\t x"]
+    samples += [text + wide for text in list(samples) for wide in ("é", "\u201c", "\U0001f600")]
+    samples += ["word " * 2000 + wide for wide in ("", "é", "\u201c", "\U0001f600")]
+    for text in samples:
+        assert articles._count_spaces(text) == text.count(" "), repr(text[:20])
