@@ -257,3 +257,21 @@ def test_the_compiled_line_loop_refuses_what_is_not_a_list_of_str() -> None:
         boilerplate._rule_lines_compiled(["fine", b"bytes"], 1)
     with pytest.raises(TypeError):
         boilerplate._rule_lines_compiled(("a", "tuple"), 1)
+
+
+def test_getty_credits_are_photo_credits_whatever_their_first_words() -> None:
+    # The credit is tried only on lines naming getty (``anywhere_needs``): any capitalization of it still counts.
+    for line in (
+        "Jane Roe via Getty Images",
+        "JOHN DOE FOR GETTY IMAGES",
+        "Getty Images",
+        "A B C via getty images",
+    ):
+        assert matching_rule(line).name == "photo_credit", line
+    for line in (
+        "A B C D via Getty Images",
+        "Photos via Getty Images are licensed",
+        "Getty Images said on Monday",
+    ):
+        rule = matching_rule(line)
+        assert rule is None or rule.name != "photo_credit", line
