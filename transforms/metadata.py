@@ -27,9 +27,12 @@ _DATE_LABEL = re.compile(
 )
 _DATE_PART_SEPARATOR = re.compile(r"\s+(?:\||·|•|/|—|–)\s+")
 _DATELINE_SEPARATOR = r"(?:—|–|-{1,2}|\.-|:)"
-_CAPS_PLACE = r"[A-Z][A-Z'’.\-]+(?: [A-Z][A-Z'’.\-]+){0,3}"
-_TITLE_PLACE = r"[A-Z][\w'’.\-]+(?: [A-Z][\w'’.\-]+){0,3}"
-_REGION = r"(?:,\s*[A-Z][\w'’.\-]+(?: [A-Z][\w'’.\-]+){0,2})?"
+# A place's words are possessive (++): what may follow one (a space, a comma, "(", a separator after whitespace) is
+# never one of its own characters, so giving characters back could not make a match, only try (twice as slow on
+# the first paragraphs, which rarely open with a dateline).
+_CAPS_PLACE = r"[A-Z][A-Z'’.\-]++(?: [A-Z][A-Z'’.\-]++){0,3}"
+_TITLE_PLACE = r"[A-Z][\w'’.\-]++(?: [A-Z][\w'’.\-]++){0,3}"
+_REGION = r"(?:,\s*[A-Z][\w'’.\-]++(?: [A-Z][\w'’.\-]++){0,2})?"
 DATELINE_WITH_AGENCY = re.compile(
     rf"^(?P<place>(?:{_CAPS_PLACE}|{_TITLE_PLACE}){_REGION})\s*\((?P<agency>[^()]{{1,40}})\)\s*{_DATELINE_SEPARATOR}\s*(?P<rest>\S.*)$"
 )

@@ -94,3 +94,47 @@ def test_outlet_from_a_rights_line_in_another_language() -> None:
         _article(BODY, BODY, "© 2024 Diario del Tajo. Todos los derechos reservados.")["outlet"]
         == "Diario del Tajo"
     )
+
+
+def test_possessive_words_in_the_header_patterns_match_what_greedy_ones_would() -> None:
+    # Datelines' place words and dates' month and weekday names never give characters back (``++``, ``{m,n}+``):
+    # the same patterns with ordinary quantifiers must find the same matches, groups included, on header-like lines.
+    import re
+
+    from tests.conftest import SEEDS
+    from transforms import dates, metadata
+    from transforms.synth import seed_sentences, synth_article
+
+    patterns = [
+        metadata.DATELINE_WITH_AGENCY,
+        metadata.DATELINE_CAPS,
+        metadata.DATELINE_SPACED_COLON,
+        dates.MONTH_DAY_YEAR,
+        dates.DAY_MONTH_YEAR,
+    ]
+    assert all("++" in p.pattern or "}+" in p.pattern for p in patterns)
+    texts = [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+    lines = [line for text in texts for line in text.splitlines() if line]
+    sentences = seed_sentences(texts)
+    for index in range(300):
+        article = synth_article(sentences, 5, index)
+        lines += [*article.header_boilerplate, *article.paragraphs[:2], article.title or ""]
+    lines += [
+        "MOSCOW (Reuters) - Talks resumed.",
+        "PARIS.- Le président",
+        "SAN JOSE, Costa Rica (AP) — Rain",
+        "New York : The city",
+        "Wednesdayyyyyyy, 3 June 2024",
+        "Mittwoch, 29. November 2023 um 14.30 Uhr",
+        "Sept. 3, 2020 10:46 a.m",
+        "3 de junio de 2024",
+    ]
+    for pattern in patterns:
+        greedy = re.compile(pattern.pattern.replace("++", "+").replace("}+", "}"), pattern.flags)
+        assert greedy.pattern != pattern.pattern
+        for line in lines:
+            found, expected = pattern.match(line), greedy.match(line)
+            assert (found and found.groupdict()) == (expected and expected.groupdict()), (
+                pattern.pattern,
+                line,
+            )
