@@ -61,9 +61,30 @@ def _literal_prefix(spelling: str) -> str:
 _AGENCY_RX = [
     (_literal_prefix(spelling), re.compile(rf"\b{spelling}\b"), name) for spelling, name in _SPELLINGS
 ]
-# Some spelling matches somewhere in a text exactly when one of the patterns above does: one regex call answers
-# for the many texts that name no agency (most credit lines, datelines and removed lines).
-_ANY_AGENCY = re.compile("|".join(rf"\b{spelling}\b" for spelling, _ in _SPELLINGS))
+
+
+def _any_spelling_pattern() -> re.Pattern[str]:
+    """A pattern that finds some spelling in a text exactly when one of ``_AGENCY_RX`` does.
+
+    The spellings are grouped by their first letter (``\b(?:A(?:FP\b|P\b|...)|R(?:euters\b|...)|...)``): the regex
+    engine then skips a group at a glance when a position does not start with its letter, instead of trying every
+    spelling there, twice as fast on a paragraph. Which spelling matches first may differ from the ungrouped
+    alternation; only whether one does is asked of it.
+    """
+    by_first_letter: dict[str, list[str]] = {}
+    for spelling, _ in _SPELLINGS:
+        if len(_literal_prefix(spelling)) < 2:  # its second character could be a quantifier of the first
+            raise ValueError(f"agency spelling {spelling!r} must start with two plain characters")
+        by_first_letter.setdefault(spelling[0], []).append(spelling[1:])
+    groups = (
+        re.escape(letter) + "(?:" + "|".join(rf"{rest}\b" for rest in rests) + ")"
+        for letter, rests in by_first_letter.items()
+    )
+    return re.compile(r"\b(?:" + "|".join(groups) + ")")
+
+
+# One regex call answers for the many texts that name no agency (most credit lines, datelines and removed lines).
+_ANY_AGENCY = _any_spelling_pattern()
 
 
 def find_agencies(text: str) -> list[str]:
