@@ -49,3 +49,23 @@ def test_the_compiled_space_count_agrees_with_str_count_for_every_storage_width(
     samples += ["word " * 2000 + wide for wide in ("", "é", "\u201c", "\U0001f600")]
     for text in samples:
         assert articles._count_spaces(text) == text.count(" "), repr(text[:20])
+
+
+def test_the_compiled_utf8_is_str_encode_and_refuses_lone_surrogates_alike() -> None:
+    import hashlib
+
+    import pytest
+
+    from transforms import articles
+
+    assert articles._utf8 is not articles._python_utf8, "transforms._textscan is not built"
+    for text in ["", "plain", "café", "“quoted” – dash", "\U0001f600 emoji", "word " * 2000 + "\u201c"]:
+        assert articles._utf8(text) == text.encode("utf-8"), repr(text[:20])
+    with pytest.raises(UnicodeEncodeError) as compiled:
+        articles._utf8("a\ud800b")
+    with pytest.raises(UnicodeEncodeError) as python:
+        "a\ud800b".encode("utf-8")
+    assert str(compiled.value) == str(python.value)
+    # The content hash is still the SHA-256 of the body's UTF-8.
+    body = "“quoted” body"
+    assert articles.article_id_for(body)[1] == hashlib.sha256(body.encode("utf-8")).hexdigest()
