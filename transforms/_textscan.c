@@ -164,16 +164,20 @@ fail:
     return NULL;
 }
 
+/* 1 when ``text`` is a str; else 0 with a TypeError naming ``function``. */
+static int is_str_argument(PyObject *text, const char *function) {
+    if (PyUnicode_Check(text)) return 1;
+    PyErr_Format(PyExc_TypeError, "%s() needs a str, not %.100s", function, Py_TYPE(text)->tp_name);
+    return 0;
+}
+
 PyDoc_STRVAR(count_spaces_doc,
              "count_spaces(text)\n"
              "--\n\n"
              "``text.count(' ')``, faster: one vectorized loop over the string's storage.");
 
 static PyObject *count_spaces_of(PyObject *module, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "count_spaces() needs a str, not %.100s", Py_TYPE(text)->tp_name);
-        return NULL;
-    }
+    if (!is_str_argument(text, "count_spaces")) return NULL;
     return PyLong_FromSsize_t(count_spaces(text));
 }
 
@@ -184,10 +188,7 @@ PyDoc_STRVAR(utf8_doc,
              "pyarrow then takes it from there instead of encoding the text again when it builds a column.");
 
 static PyObject *utf8_of(PyObject *module, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "utf8() needs a str, not %.100s", Py_TYPE(text)->tp_name);
-        return NULL;
-    }
+    if (!is_str_argument(text, "utf8")) return NULL;
     Py_ssize_t size;
     const char *encoded = PyUnicode_AsUTF8AndSize(text, &size); /* strict: lone surrogates raise, as encode() */
     if (encoded == NULL) return NULL;
