@@ -5,6 +5,10 @@
  * enough for some rule). The rules stay Python regexes: only the per-line bookkeeping moved here, which was most
  * of the cleaning time (several Python calls and tuples per line, for the long paragraphs no rule can match).
  * The Python loop it replaces is kept as the reference (``_rule_lines_python``) and tested to agree.
+ *
+ * Beside it, string helpers that each replace a scan of a whole article in Python (every one has a Python
+ * fallback with the same results, tested to agree): the body's space count, its UTF-8 (kept in the str for
+ * pyarrow), and whether a decoded text is in NFC by the characters it is made of.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -195,16 +199,63 @@ static PyObject *utf8_of(PyObject *module, PyObject *text) {
     return PyBytes_FromStringAndSize(encoded, size);
 }
 
+/* Characters that are in NFC alone and next to one another (canonical combining class 0, their own NFC, no
+ * pair of them composes): everything below U+0300 (Latin-1 and the Latin Extended letters), Cyrillic but for its
+ * combining marks, and the punctuation, currency and trademark signs of the web. tests/transforms/test_decode.py
+ * checks every character and every pair of them against unicodedata. */
+static int nfc_by_itself(Py_UCS4 character) {
+    return character < 0x300 || (character >= 0x400 && character <= 0x482) ||
+           (character >= 0x48a && character <= 0x4ff) || (character >= 0x2010 && character <= 0x2027) ||
+           (character >= 0x2030 && character <= 0x205e) || (character >= 0x20a0 && character <= 0x20c0) ||
+           character == 0x2122;
+}
+
+PyDoc_STRVAR(nfc_by_table_doc,
+             "is_nfc_by_table(text)\n"
+             "--\n\n"
+             "True when every character of ``text`` is one that is in NFC alone and next to any other such\n"
+             "character: ``text`` is then its own NFC. False says nothing: unicodedata.normalize decides.");
+
+static PyObject *is_nfc_by_table(PyObject *module, PyObject *text) {
+    if (!is_str_argument(text, "is_nfc_by_table")) return NULL;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        Py_RETURN_TRUE; /* every character below U+0100 */
+    case PyUnicode_2BYTE_KIND: {
+        /* Most characters are below U+0300: a block's largest one (a loop the compiler vectorizes) says whether
+         * any of its characters needs the range test at all. */
+        const Py_UCS2 *characters = (const Py_UCS2 *)data;
+        for (Py_ssize_t start = 0; start < length; start += 32) {
+            Py_ssize_t stop = start + 32 < length ? start + 32 : length;
+            Py_UCS2 largest = 0;
+            for (Py_ssize_t index = start; index < stop; index++) {
+                largest = characters[index] > largest ? characters[index] : largest;
+            }
+            if (largest < 0x300) continue;
+            for (Py_ssize_t index = start; index < stop; index++) {
+                if (!nfc_by_itself(characters[index])) Py_RETURN_FALSE;
+            }
+        }
+        Py_RETURN_TRUE;
+    }
+    default:
+        Py_RETURN_FALSE;
+    }
+}
+
 static PyMethodDef methods[] = {
     {"scan_lines", scan_lines, METH_VARARGS, scan_lines_doc},
     {"count_spaces", count_spaces_of, METH_O, count_spaces_doc},
     {"utf8", utf8_of, METH_O, utf8_doc},
+    {"is_nfc_by_table", is_nfc_by_table, METH_O, nfc_by_table_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module_definition = {
     PyModuleDef_HEAD_INIT, "transforms._textscan",
-    "Compiled line loop for transforms.boilerplate (see its docstring).", -1, methods,
+    "Compiled line loop for transforms.boilerplate and string helpers (see the source's header).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__textscan(void) { return PyModule_Create(&module_definition); }

@@ -194,3 +194,24 @@ def test_a_long_english_cp1252_text_with_one_curly_quote_is_not_read_as_japanese
     for count in range(5, 16):
         text = "\n".join([*lines[:count], "Pashinian asked Moscow to help put a stop to Baku’s attacks."])
         assert decode_bytes(text.encode("cp1252")) == (text, "cp1252"), count
+
+
+def test_texts_taken_as_nfc_by_their_characters_are_their_own_nfc() -> None:
+    # decode_bytes skips unicodedata.normalize for a text made only of characters the compiled table accepts.
+    # Exact when each such character is its own NFC with combining class 0 (no reordering, nothing to split) and
+    # no two of them compose, which is checked here for every character the table accepts and every pair.
+    from transforms import decode
+
+    assert decode._is_nfc_by_table is not decode._python_is_nfc_by_table, "transforms._textscan is not built"
+    accepted = [chr(code) for code in range(0x10000) if decode._is_nfc_by_table(chr(code))]
+    assert 1000 < len(accepted) < 2000 and "é" in accepted and "\u201c" in accepted
+    assert not decode._is_nfc_by_table("e\u0301") and not decode._is_nfc_by_table("\u2126")  # combining, ohm
+    for character in accepted:
+        assert unicodedata.combining(character) == 0, hex(ord(character))
+        assert unicodedata.normalize("NFC", character) == character, hex(ord(character))
+    for first in accepted:
+        for second in accepted:
+            pair = first + second
+            assert unicodedata.normalize("NFC", pair) == pair, (hex(ord(first)), hex(ord(second)))
+    text = "Zürich “quoted” – €5 ™ Москва"
+    assert decode._is_nfc_by_table(text) and decode.decode_bytes(text.encode())[0] == text
