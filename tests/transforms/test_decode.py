@@ -215,3 +215,19 @@ def test_texts_taken_as_nfc_by_their_characters_are_their_own_nfc() -> None:
             assert unicodedata.normalize("NFC", pair) == pair, (hex(ord(first)), hex(ord(second)))
     text = "Zürich “quoted” – €5 ™ Москва"
     assert decode._is_nfc_by_table(text) and decode.decode_bytes(text.encode())[0] == text
+
+
+def test_the_compiled_control_byte_count_agrees_with_translate() -> None:
+    import random
+
+    from transforms import decode
+
+    assert decode._count_control_bytes is not decode._python_count_control_bytes, (
+        "transforms._textscan is not built"
+    )
+    rng = random.Random(3)
+    samples = [bytes([value]) * length for value in range(256) for length in (1, 15, 16, 17, 4080, 4097)]
+    samples += [rng.randbytes(rng.randrange(0, 300)) for _ in range(2000)] + [rng.randbytes(70_000), b""]
+    samples += [path.read_bytes() for path in sorted(SEEDS.glob("*.txt"))]
+    for data in samples:
+        assert decode._count_control_bytes(data) == decode._python_count_control_bytes(data), data[:20]
