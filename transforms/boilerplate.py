@@ -94,7 +94,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 _MARKER = r"\[/?(?:ad|ads|advert|advertisement|embed|sponsored)(?:[_ -]?\d+)?\]"
 _DASH = r"(?:—|–|-{1,2})"
 
-AD_MARKER_SPAN = SpanRule("ad_marker", _rx(r"\s*(?:\[embed\]\S*?\[/embed\]|" + _MARKER + r")\s*"))
+# The marker alone, not the whitespace around it: the line is normalized after the markers go, which collapses
+# that whitespace just the same, and a pattern that opens with "[" lets the regex engine jump from one "[" to the
+# next instead of trying every position (11 against 22 us for a line holding a marker).
+AD_MARKER_SPAN = SpanRule("ad_marker", _rx(r"\[embed\]\S*?\[/embed\]|" + _MARKER))
 RIGHTS_RESERVED = (
     r"all rights reserved|tous droits réservés|todos los derechos reservados|alle rechte vorbehalten"
     r"|tutti i diritti riservati|todos os direitos reservados"
@@ -322,8 +325,7 @@ def remove_spans(line_no: int, line: str) -> tuple[str, list[Removal]]:
     if "[" not in line:
         return line, []  # every marker is bracketed: most lines need no regex at all
     removals = [
-        Removal(AD_MARKER_SPAN.name, line_no, m.group().strip())
-        for m in AD_MARKER_SPAN.pattern.finditer(line)
+        Removal(AD_MARKER_SPAN.name, line_no, m.group()) for m in AD_MARKER_SPAN.pattern.finditer(line)
     ]
     if not removals:
         return line, []
