@@ -122,12 +122,14 @@ DATE_FORMATS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], tuple[
 _YEAR = re.compile(r"\d{4}")
 
 
-def may_hold_date(text: str) -> bool:
-    """Whether ``text`` could hold a date of ``DATE_FORMATS``: every one of them writes a four-digit year.
+def first_year_at(text: str) -> int:
+    """Where the first four digits in a row start in ``text``, or -1: every format of ``DATE_FORMATS`` writes a
+    four-digit year, so no date can end before them.
 
-    A cheap test before trying prefixes of a line: most header lines are titles or prose, not dates.
+    A cheap test before trying prefixes of a line (-1: none can parse): most header lines are titles or prose.
     """
-    return _YEAR.search(text) is not None
+    found = _YEAR.search(text)
+    return -1 if found is None else found.start()
 
 
 def parse_date(text: str) -> ParsedDate | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from transforms.agencies import find_agencies
 from transforms.boilerplate import RIGHTS_RESERVED, Removal
-from transforms.dates import MONTHS, ParsedDate, may_hold_date, parse_date
+from transforms.dates import MONTHS, ParsedDate, first_year_at, parse_date
 
 HEADER_SCAN_LINES = 5
 MAX_TITLE_WORDS = 30
@@ -157,7 +157,8 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
     """
     label = _DATE_LABEL.match(line)
     text = line[label.end() :] if label else line
-    if not text[:1].isalnum() or not may_hold_date(text):
+    year_at = first_year_at(text)
+    if not text[:1].isalnum() or year_at < 0:
         return None
     first_part = _DATE_PART_SEPARATOR.split(text, maxsplit=1)[0]
     parsed = parse_date(first_part)
@@ -166,9 +167,9 @@ def date_prefix(line: str) -> tuple[ParsedDate, str] | None:
         if not rest or _DATE_PART_SEPARATOR.match(rest):
             return _with_raw(parsed, line), ""
     words = text.split(" ")
-    # Every date format writes a four-digit year, so a prefix ending before the first word that holds one cannot
-    # parse: the first paragraph of most articles holds no year in its first words and needs no parse_date call.
-    first_with_year = next((index for index, word in enumerate(words[:10]) if may_hold_date(word)), 10)
+    # A prefix ending before the word that holds the first year cannot parse (that word's index is the number of
+    # spaces before the year): the first paragraph of most articles holds no year in its first ten words.
+    first_with_year = min(text.count(" ", 0, year_at), 10)
     for cut in range(min(len(words) - 1, 10), first_with_year, -1):
         parsed = parse_date(" ".join(words[:cut]))
         if parsed is None:
