@@ -19,6 +19,7 @@ from transforms.language import (
     _class_probabilities,
     _encode,
     _model,
+    _numpy_raw_scores,
     compiled_scoring_available,
     detect_language,
     detect_languages,
@@ -107,6 +108,39 @@ def test_compiled_and_numpy_scoring_agree_exactly() -> None:
     numpy = _class_probabilities(samples, compiled=False)
     assert compiled.shape == numpy.shape == (len(samples), len(_model().classes))
     assert (compiled == numpy).all()
+
+
+def test_compiled_scorer_reuses_its_buffers_exactly_across_calls_and_threads() -> None:
+    # Each thread keeps its last call's buffers for the next one: calls growing, shrinking, side by side in threads,
+    # and one too large to keep must all score as a fresh call does. Counts past the tabulated log1p (a letter
+    # repeated a thousand times) are in the samples too.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transforms.language import _compiled_raw_scores
+
+    model = _model()
+    samples = [_encode(text[:SAMPLE_CHARS]) for text in _texts()] + [b"a" * 1000, b"ab " * 333]
+    whole, whole_emitted = _compiled_raw_scores(model, samples)
+    numpy_scores, numpy_emitted = _numpy_raw_scores(model, samples)
+    assert (whole == numpy_scores).all() and (whole_emitted == numpy_emitted).all()
+    for size in (len(samples), 7, 1, 150, len(samples) // 2, 3):
+        for start in range(0, len(samples), size):
+            part, _ = _compiled_raw_scores(model, samples[start : start + size])
+            assert (part == whole[start : start + size]).all(), (size, start)
+    with ThreadPoolExecutor(4) as pool:
+        parts = list(
+            pool.map(
+                lambda start: _compiled_raw_scores(model, samples[start : start + 40])[0],
+                range(0, len(samples), 40),
+            )
+        )
+    assert (np.concatenate(parts) == whole).all()
+    # Some 25 bytes per sample byte: over 3 MB of samples needs more than the 64 MB a thread keeps.
+    repeats = 3_000_000 // sum(map(len, samples)) + 1
+    large, _ = _compiled_raw_scores(model, samples * repeats)
+    assert (large == np.tile(whole, (repeats, 1))).all()
+    again, _ = _compiled_raw_scores(model, samples)
+    assert (again == whole).all()
 
 
 def test_compiled_scorer_refuses_a_corrupt_model_and_bad_samples() -> None:
