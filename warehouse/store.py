@@ -22,14 +22,15 @@ from warehouse.db import append_rows, memory_limit, open_for_reading, open_for_w
 from warehouse.ddl import comment_sql, create_table_sql, duckdb_type, literal, quote
 from warehouse.layout import WarehouseLayout
 from warehouse.parquet import (
+    StagedRowsDrop,
     discard_run,
-    drop_staged_rows,
     is_local,
     parquet_filesystem,
     publish_run,
     rewrite_staged,
     staged_files,
     staged_runs,
+    start_dropping_staged_rows,
 )
 
 SQL_FOLDER = Path(__file__).parent / "sql"
@@ -188,42 +189,67 @@ def _load_run(
             """
         )
         loaded = connection.execute("SELECT count(*) FROM new_articles").fetchone()[0]
-        connection.execute(f"INSERT INTO articles {NEW_ARTICLE_ROWS}")
-        _supersede_versions(connection, run_row["finished_at"])
-        _stage_view(
-            connection,
-            "staged_removals",
-            staged_files(layout, run_id, "boilerplate_removals"),
-            "boilerplate_removals",
-        )
-        removals_loaded = connection.execute(
-            f"INSERT INTO boilerplate_removals {_rows_of_new_articles('staged_removals')}"
-        ).fetchone()[0]
-        quarantined = _stage_view(
-            connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
-        )
-        connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
-        file_counts = _record_files(connection, layout, run_id)
         duplicates = staged_count - loaded
-        run_row = dict(
-            run_row,
-            articles_loaded=loaded,
-            boilerplate_removed=removals_loaded,
-            skipped=run_row["skipped"] + duplicates,
-            files_loaded=file_counts.get("loaded", 0),
-            files_quarantined=file_counts.get("quarantined", 0),
-            files_skipped=run_row.get("files_skipped", 0) + file_counts.get("skipped", 0),
-        )
-        for table, rows in dq_rows.items():
-            insert_rows(connection, table, rows)
-        insert_rows(connection, "pipeline_runs", [run_row])
-        _rewrite_staged(layout, connection, run_id, "ingested_files", "SELECT * FROM final_files")
-        if duplicates:
-            _drop_skipped_rows(layout, connection, run_id)
+        # The staged rows of repeats leave the run's Parquet on other threads while DuckDB inserts (neither holds
+        # the GIL): the parts are replaced only once every statement that reads them has run.
+        drop = _start_dropping_skipped_rows(layout, connection, run_id) if duplicates else None
+        try:
+            removals_loaded, quarantined, run_row = _insert_staged_rows(
+                layout, connection, run_id, run_row, dq_rows, loaded, duplicates
+            )
+        except BaseException:
+            if drop is not None:
+                drop.discard()
+            raise
+        if drop is not None:
+            drop.apply()
         checkpoint("before_commit")
     checkpoint("after_commit")
     publish_run(layout, run_id)
     return LoadResult(loaded, duplicates, removals_loaded, quarantined, run_row)
+
+
+def _insert_staged_rows(
+    layout: WarehouseLayout,
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_row: dict,
+    dq_rows: dict[str, list[dict]],
+    loaded: int,
+    duplicates: int,
+) -> tuple[int, int, dict]:
+    """Insert the run's new articles, their removals, its quarantine, manifest and validation rows, and its
+    ``pipeline_runs`` row; returns (removals loaded, rows quarantined, the completed run row)."""
+    connection.execute(f"INSERT INTO articles {NEW_ARTICLE_ROWS}")
+    _supersede_versions(connection, run_row["finished_at"])
+    _stage_view(
+        connection,
+        "staged_removals",
+        staged_files(layout, run_id, "boilerplate_removals"),
+        "boilerplate_removals",
+    )
+    removals_loaded = connection.execute(
+        f"INSERT INTO boilerplate_removals {_rows_of_new_articles('staged_removals')}"
+    ).fetchone()[0]
+    quarantined = _stage_view(
+        connection, "staged_quarantine", staged_files(layout, run_id, "quarantine"), "quarantine"
+    )
+    connection.execute("INSERT INTO quarantine SELECT * FROM staged_quarantine")
+    file_counts = _record_files(connection, layout, run_id)
+    run_row = dict(
+        run_row,
+        articles_loaded=loaded,
+        boilerplate_removed=removals_loaded,
+        skipped=run_row["skipped"] + duplicates,
+        files_loaded=file_counts.get("loaded", 0),
+        files_quarantined=file_counts.get("quarantined", 0),
+        files_skipped=run_row.get("files_skipped", 0) + file_counts.get("skipped", 0),
+    )
+    for table, rows in dq_rows.items():
+        insert_rows(connection, table, rows)
+    insert_rows(connection, "pipeline_runs", [run_row])
+    _rewrite_staged(layout, connection, run_id, "ingested_files", "SELECT * FROM final_files")
+    return removals_loaded, quarantined, run_row
 
 
 def _supersede_versions(connection: duckdb.DuckDBPyConnection, now: object) -> None:
@@ -323,13 +349,15 @@ def _stage_view(connection: duckdb.DuckDBPyConnection, view: str, files: list[st
     return connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
 
 
-def _drop_skipped_rows(layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Take the staged articles the load skipped (repeats), and their removal rows, out of the run's Parquet.
+def _start_dropping_skipped_rows(
+    layout: WarehouseLayout, connection: duckdb.DuckDBPyConnection, run_id: str
+) -> StagedRowsDrop:
+    """Start taking the staged articles the load skips (repeats), and their removal rows, out of the run's Parquet.
 
     A staged row is named by its file and record (one article each), so the few skipped keys filter the parts in
-    place, on both cores: 1.5-1.7 s for a staged run of 100,000 articles (1,817 skipped) and 14-17 s for one of
+    place, on both cores: 1.5-2.1 s for a staged run of 100,000 articles (1,817 skipped) and 14-17 s for one of
     1,000,000, where selecting the loaded rows back out of DuckDB and writing them again as one part took 2.0-2.3 s
-    and 19.3 s (docs/performance.md).
+    and 19.3 s (docs/performance.md). It runs beside the inserts, which read the parts as they were.
     """
     skipped = connection.execute(
         """
@@ -338,8 +366,7 @@ def _drop_skipped_rows(layout: WarehouseLayout, connection: duckdb.DuckDBPyConne
           ON s.source_path = k.source_path AND s.source_record IS NOT DISTINCT FROM k.source_record
         """
     ).fetchall()
-    for table in ("articles", "boilerplate_removals"):
-        drop_staged_rows(layout, run_id, table, skipped)
+    return start_dropping_staged_rows(layout, run_id, ("articles", "boilerplate_removals"), skipped)
 
 
 def _rewrite_staged(
@@ -347,6 +374,6 @@ def _rewrite_staged(
 ) -> None:
     """Replace a run's staged Parquet of ``table`` with the rows ``query`` selects."""
     # Fetching and writing take turns: a thread fetching ahead was tried for the articles (docs/performance.md) and
-    # cost 110-150 MB at the flow process's peak; the articles are now filtered in place (``_drop_skipped_rows``).
+    # cost 110-150 MB at the flow process's peak; the articles are now filtered in place (``_start_dropping_skipped_rows``).
     with streamed(connection, query, batch_rows=REWRITE_BATCH_ROWS) as batches:
         rewrite_staged(layout, run_id, table, batches)

@@ -13,7 +13,7 @@ import pytest
 import warehouse.parquet
 from transforms.schemas import TABLES
 from warehouse.layout import WarehouseLayout
-from warehouse.parquet import drop_staged_rows, staged_files, write_staged
+from warehouse.parquet import drop_staged_rows, staged_files, start_dropping_staged_rows, write_staged
 
 RUN = "20240101T000000Z-abcdef01"
 
@@ -100,3 +100,36 @@ def test_a_record_of_a_skipped_file_is_told_apart_from_its_other_records(layout:
     assert drop_staged_rows(layout, RUN, "boilerplate_removals", [("a.jsonl", 7)]) == 0
     assert filesystem.info(fsspec.core.url_to_fs(part)[1]) == before
     assert drop_staged_rows(layout, RUN, "boilerplate_removals", []) == 0
+
+
+def test_parts_stay_whole_until_the_drop_is_applied_and_a_discarded_drop_leaves_no_trace(
+    layout: WarehouseLayout,
+) -> None:
+    # The load inserts from the staged parts while their rewrites are under way: until `apply` every reader sees
+    # every row; a load that fails meanwhile discards the rewrites, and the staging is as it was.
+    write_staged(layout, RUN, "boilerplate_removals", _removals(("a.txt", 0), ("b.txt", 0)), "000000")
+    write_staged(layout, RUN, "boilerplate_removals", _removals(("c.txt", 0)), "000001")
+    filesystem = fsspec.core.url_to_fs(layout.parquet)[0]
+    staging = fsspec.core.url_to_fs(layout.staged_run(RUN))[1]
+
+    def rows() -> list[str]:
+        return [
+            path
+            for url in staged_files(layout, RUN, "boilerplate_removals")
+            for path in _read(filesystem, url)["source_path"].to_pylist()
+        ]
+
+    discarded = start_dropping_staged_rows(
+        layout, RUN, ["boilerplate_removals"], [("b.txt", 0), ("c.txt", 0)]
+    )
+    assert rows() == ["a.txt", "b.txt", "c.txt"]
+    discarded.discard()
+    assert rows() == ["a.txt", "b.txt", "c.txt"]
+    assert not filesystem.glob(f"{staging}/**/.part-*")
+
+    applied = start_dropping_staged_rows(layout, RUN, ["boilerplate_removals"], [("b.txt", 0), ("c.txt", 0)])
+    assert rows() == ["a.txt", "b.txt", "c.txt"]
+    assert applied.apply() == 2
+    assert rows() == ["a.txt"]
+    assert len(staged_files(layout, RUN, "boilerplate_removals")) == 1, "the emptied part is gone"
+    assert not filesystem.glob(f"{staging}/**/.part-*")
