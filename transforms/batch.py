@@ -236,7 +236,7 @@ def build_batch(
     again. Transient read errors raise unless this is the ``final_attempt``.
     """
     known_sha256 = known_sha256 or {}
-    rows = _BatchRows()
+    rows = _BatchRows(run_id)
     quarantine: list[dict] = []
     files: list[dict] = []
     documents_seen = 0
@@ -301,9 +301,10 @@ class _BatchRows:
     worker's memory follows the chunk, not the batch.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, run_id: str) -> None:
+        self.run_id = run_id
         self.articles: list[dict] = []
-        self.removals: list[dict] = []
+        self.removals = _RemovalColumns()
         self.chunks: dict[str, list[pa.Table]] = {"articles": [], "removals": []}
         self.clean_seconds = 0.0
         self.arrow_seconds = 0.0
@@ -311,10 +312,7 @@ class _BatchRows:
     def add(self, article_rows: ArticleRows, item: Document, run_id: str, ingested_at: datetime) -> None:
         """Hold one article's rows; converts the held rows once there are ``ROWS_PER_ARROW_CHUNK`` articles."""
         self.articles.append(dict(article_rows.article, run_id=run_id, ingested_at=ingested_at))
-        self.removals.extend(
-            dict(row, source_path=item.source_path, source_record=item.source_record, run_id=run_id)
-            for row in article_rows.removals
-        )
+        self.removals.add(article_rows.removals, item.source_path, item.source_record)
         if len(self.articles) >= ROWS_PER_ARROW_CHUNK:
             self.flush()
 
@@ -325,13 +323,49 @@ class _BatchRows:
         converted = time.perf_counter()
         self.clean_seconds += converted - clock
         self.chunks["articles"].append(table_from_rows(self.articles, ARTICLES))
-        self.chunks["removals"].append(table_from_rows(self.removals, BOILERPLATE_REMOVALS))
-        self.articles, self.removals = [], []
+        self.chunks["removals"].append(self.removals.table(self.run_id))
+        self.articles, self.removals = [], _RemovalColumns()
         self.arrow_seconds += time.perf_counter() - converted
 
     def table(self, name: str) -> pa.Table:
         """All the rows of ``name`` (articles or removals) converted so far, as one table."""
         return pa.concat_tables(self.chunks[name]).combine_chunks()
+
+
+class _RemovalColumns:
+    """Removal rows gathered column by column: the columns a file's removals share are repeated, not copied into
+    a dict per row (``pa.Table.from_pylist`` of such dicts took 13-15 us of an article's time, this 6-9)."""
+
+    __slots__ = ("article_id", "line_no", "removed_text", "rule", "source_path", "source_record")
+
+    def __init__(self) -> None:
+        self.article_id: list[str] = []
+        self.source_path: list[str] = []
+        self.source_record: list[int | None] = []
+        self.rule: list[str] = []
+        self.line_no: list[int] = []
+        self.removed_text: list[str] = []
+
+    def add(self, rows: list[dict], source_path: str, source_record: int | None) -> None:
+        """Hold one article's removal rows (``ArticleRows.removals``), which came from ``source_path``."""
+        if not rows:
+            return
+        for row in rows:
+            self.article_id.append(row["article_id"])
+            self.rule.append(row["rule"])
+            self.line_no.append(row["line_no"])
+            self.removed_text.append(row["removed_text"])
+        self.source_path.extend([source_path] * len(rows))
+        self.source_record.extend([source_record] * len(rows))
+
+    def table(self, run_id: str) -> pa.Table:
+        """The held rows as a ``boilerplate_removals`` table of run ``run_id``."""
+        columns = {name: getattr(self, name) for name in self.__slots__}
+        columns["run_id"] = [run_id] * len(self.article_id)
+        return pa.Table.from_arrays(
+            [pa.array(columns[field.name], type=field.type) for field in BOILERPLATE_REMOVALS],
+            schema=BOILERPLATE_REMOVALS,
+        )
 
 
 def read_ahead(

@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import SEEDS
 from transforms import batch as batch_module
+from transforms.articles import build_article
 from transforms.batch import build_batch
+from transforms.documents import parse_source
 from transforms.synth import render_file, seed_sentences, synth_article
 
 GOLD = Path(__file__).parents[1] / "gold"
@@ -40,6 +42,26 @@ def test_articles_converted_in_chunks_equal_the_batch_converted_whole(
     assert (
         chunked.articles.column("language").null_count < chunked.articles.num_rows
     )  # languages were identified
+
+
+def test_removal_rows_are_each_articles_removals_with_its_file_record_and_run() -> None:
+    # The batch gathers removal rows column by column; row by row, they must be what build_article gave each
+    # document, with the document's file, record and the run id, in the order of the files.
+    paths = [str(path) for path in sorted(SEEDS.glob("*.txt"))] + [
+        str(path) for path in sorted(GOLD.glob("*/input.*"))
+    ]
+    batch = build_batch(paths, "run-1", datetime(2026, 1, 2))
+    expected = []
+    for path in paths:
+        for document in parse_source(path, Path(path).read_bytes()):
+            for row in build_article(document, identify_language=False).removals:
+                expected.append(
+                    dict(row, source_path=path, source_record=document.source_record, run_id="run-1")
+                )
+    assert len(expected) > 20
+    assert batch.removals.to_pylist() == [
+        {name: row[name] for name in batch.removals.column_names} for row in expected
+    ]
 
 
 def test_settled_outcomes_quarantine_files_with_no_passing_article_and_skip_files_of_repeats(
