@@ -190,7 +190,7 @@ def _load_run(
         )
         loaded = connection.execute("SELECT count(*) FROM new_articles").fetchone()[0]
         duplicates = staged_count - loaded
-        # The staged rows of repeats leave the run's Parquet on other threads while DuckDB inserts (neither holds
+        # The staged rows of repeats leave the run's Parquet on another thread while DuckDB inserts (neither holds
         # the GIL): the parts are replaced only once every statement that reads them has run.
         drop = _start_dropping_skipped_rows(layout, connection, run_id) if duplicates else None
         try:
@@ -355,9 +355,11 @@ def _start_dropping_skipped_rows(
     """Start taking the staged articles the load skips (repeats), and their removal rows, out of the run's Parquet.
 
     A staged row is named by its file and record (one article each), so the few skipped keys filter the parts in
-    place, on both cores: 1.5-2.1 s for a staged run of 100,000 articles (1,817 skipped) and 14-17 s for one of
+    place: 1.5-2.1 s on both cores for a staged run of 100,000 articles (1,817 skipped) and 14-17 s for one of
     1,000,000, where selecting the loaded rows back out of DuckDB and writing them again as one part took 2.0-2.3 s
-    and 19.3 s (docs/performance.md). It runs beside the inserts, which read the parts as they were.
+    and 19.3 s (docs/performance.md). It now runs on one thread beside the inserts, which read the parts as they
+    were: the load of 100,000 took 7.3 s against 7.6 done in turn; on two threads 7.0 s, but the flow process's
+    peak grew by 45 MB (two parts decoded at once on top of DuckDB's memory).
     """
     skipped = connection.execute(
         """
@@ -366,7 +368,9 @@ def _start_dropping_skipped_rows(
           ON s.source_path = k.source_path AND s.source_record IS NOT DISTINCT FROM k.source_record
         """
     ).fetchall()
-    return start_dropping_staged_rows(layout, run_id, ("articles", "boilerplate_removals"), skipped)
+    return start_dropping_staged_rows(
+        layout, run_id, ("articles", "boilerplate_removals"), skipped, threads=1
+    )
 
 
 def _rewrite_staged(
