@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SEEDS
 from transforms.articles import build_article
 from transforms.documents import Document, parse_source
@@ -49,6 +51,39 @@ def test_the_compiled_space_count_agrees_with_str_count_for_every_storage_width(
     samples += ["word " * 2000 + wide for wide in ("", "é", "\u201c", "\U0001f600")]
     for text in samples:
         assert articles._count_spaces(text) == text.count(" "), repr(text[:20])
+
+
+def test_the_compiled_utf8_kept_in_the_str_is_its_encoding_for_every_character() -> None:
+    # transforms._textscan encodes strs of one and two bytes a character itself (ASCII runs 8 or 16 at a time) and
+    # keeps the result in the str, where str.encode and pyarrow then read it: it must be exactly CPython's
+    # encoding. Every BMP character but the surrogates, each between ASCII runs of every length around the block
+    # sizes; Latin-1 alone; four bytes a character (left to CPython). Expected bytes come from fresh copies, which
+    # hold no kept encoding.
+    import pyarrow as pa
+
+    from transforms import articles
+
+    def fresh(text: str) -> str:
+        return (text + "\x00")[:-1]
+
+    bmp = [chr(code) for code in range(0x80, 0x10000) if not 0xD800 <= code <= 0xDFFF]
+    samples = ["".join(bmp), "".join(chr(code) for code in range(0x80, 0x100))]
+    for run in range(0, 34):
+        samples.append(("a" * run).join(["\u201c", "é", "\u0416", "\u4e2d", "x", "\uffff", "\u00ff"]))
+        samples.append("é" + "b" * run + "\u00a0")
+    samples += ["word " * 2000 + "\u201c", "\U0001f600 and \u201cquotes\u201d", "ascii only " * 50]
+    for sample in samples:
+        text = fresh(sample)
+        expected = fresh(sample).encode("utf-8")
+        assert articles._utf8(text) == expected, repr(sample[:40])
+        assert text.encode("utf-8") == expected and articles._utf8(text) == expected  # as kept in the str
+        assert pa.array([text]).buffers()[2].to_pybytes() == expected  # what pyarrow takes from the str
+        assert text == sample and hash(text) == hash(sample)
+    with pytest.raises(UnicodeEncodeError) as compiled:
+        articles._utf8(fresh("\u201cquoted\u201d then a lone \udc80 surrogate"))
+    with pytest.raises(UnicodeEncodeError) as python:
+        fresh("\u201cquoted\u201d then a lone \udc80 surrogate").encode("utf-8")
+    assert str(compiled.value) == str(python.value)
 
 
 def test_the_compiled_utf8_is_str_encode_and_refuses_lone_surrogates_alike() -> None:
