@@ -237,52 +237,44 @@ static inline int put_utf8(Py_UCS4 character, unsigned char **out) {
     return 1;
 }
 
-/* ``length`` characters of one or two bytes each as UTF-8 into ``out`` (room for 3 bytes a character); returns
- * the bytes written, or -1 at a surrogate. */
-static Py_ssize_t encode_utf8(int kind, const void *data, Py_ssize_t length, unsigned char *out) {
-    unsigned char *p = out;
-    Py_ssize_t index = 0;
+/* Copies the run of ASCII characters at ``index`` to ``*out``, a block (16 characters of one byte, 8 of two) at a
+ * time; returns the index of the first block that is not all ASCII, or of the last partial block. */
+static Py_ssize_t copy_ascii_blocks(int kind, const void *data, Py_ssize_t index, Py_ssize_t length,
+                                    unsigned char **out) {
+#ifdef __SSE2__
+    unsigned char *p = *out;
     if (kind == PyUnicode_1BYTE_KIND) {
         const Py_UCS1 *characters = data;
-        while (index < length) {
-#ifdef __SSE2__
-            while (index + 16 <= length) {
-                __m128i block = _mm_loadu_si128((const __m128i *)(characters + index));
-                if (_mm_movemask_epi8(block) != 0) break;
-                _mm_storeu_si128((__m128i *)p, block);
-                p += 16;
-                index += 16;
-            }
-#endif
-            Py_ssize_t stop = index + 16 < length ? index + 16 : length;
-            for (; index < stop; index++) {
-                Py_UCS1 character = characters[index];
-                if (character < 0x80) {
-                    *p++ = character;
-                } else {
-                    *p++ = (unsigned char)(0xc0 | (character >> 6));
-                    *p++ = (unsigned char)(0x80 | (character & 0x3f));
-                }
-            }
+        for (; index + 16 <= length; index += 16, p += 16) {
+            __m128i block = _mm_loadu_si128((const __m128i *)(characters + index));
+            if (_mm_movemask_epi8(block) != 0) break;
+            _mm_storeu_si128((__m128i *)p, block);
         }
-        return p - out;
-    }
-    const Py_UCS2 *characters = data;
-    while (index < length) {
-#ifdef __SSE2__
+    } else {
+        const Py_UCS2 *characters = data;
         const __m128i not_ascii = _mm_set1_epi16((short)0xff80);
-        while (index + 8 <= length) {
+        for (; index + 8 <= length; index += 8, p += 8) {
             __m128i block = _mm_loadu_si128((const __m128i *)(characters + index));
             __m128i high = _mm_and_si128(block, not_ascii);
             if (_mm_movemask_epi8(_mm_cmpeq_epi16(high, _mm_setzero_si128())) != 0xffff) break;
             _mm_storel_epi64((__m128i *)p, _mm_packus_epi16(block, block));
-            p += 8;
-            index += 8;
         }
+    }
+    *out = p;
 #endif
-        Py_ssize_t stop = index + 8 < length ? index + 8 : length;
+    return index;
+}
+
+/* ``length`` characters of one or two bytes each as UTF-8 into ``out`` (room for 3 bytes a character); returns
+ * the bytes written, or -1 at a surrogate. A block holding a character beyond ASCII is encoded one by one. */
+static Py_ssize_t encode_utf8(int kind, const void *data, Py_ssize_t length, unsigned char *out) {
+    unsigned char *p = out;
+    Py_ssize_t index = 0, block = kind == PyUnicode_1BYTE_KIND ? 16 : 8;
+    while (index < length) {
+        index = copy_ascii_blocks(kind, data, index, length, &p);
+        Py_ssize_t stop = index + block < length ? index + block : length;
         for (; index < stop; index++) {
-            Py_UCS2 character = characters[index];
+            Py_UCS4 character = PyUnicode_READ(kind, data, index);
             if (character < 0x80) {
                 *p++ = (unsigned char)character;
             } else if (!put_utf8(character, &p)) {
