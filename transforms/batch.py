@@ -236,7 +236,7 @@ def build_batch(
     again. Transient read errors raise unless this is the ``final_attempt``.
     """
     known_sha256 = known_sha256 or {}
-    rows = _BatchRows(run_id)
+    rows = _BatchRows(run_id, ingested_at)
     quarantine: list[dict] = []
     files: list[dict] = []
     documents_seen = 0
@@ -267,7 +267,7 @@ def build_batch(
                 quarantine.append(_quarantine_row(article_rows, run_id, ingested_at))
                 continue
             passed += 1
-            rows.add(article_rows, item, run_id, ingested_at)
+            rows.add(article_rows, item)
         outcome = PENDING if passed else QUARANTINED
         detail = None if passed else f"{rejected} record(s) refused"
         files.append(_file_row(path, content, run_id, ingested_at, outcome, detail))
@@ -301,17 +301,18 @@ class _BatchRows:
     worker's memory follows the chunk, not the batch.
     """
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, ingested_at: datetime) -> None:
         self.run_id = run_id
+        self.ingested_at = ingested_at
         self.articles: list[dict] = []
         self.removals = _RemovalColumns()
         self.chunks: dict[str, list[pa.Table]] = {"articles": [], "removals": []}
         self.clean_seconds = 0.0
         self.arrow_seconds = 0.0
 
-    def add(self, article_rows: ArticleRows, item: Document, run_id: str, ingested_at: datetime) -> None:
+    def add(self, article_rows: ArticleRows, item: Document) -> None:
         """Hold one article's rows; converts the held rows once there are ``ROWS_PER_ARROW_CHUNK`` articles."""
-        self.articles.append(dict(article_rows.article, run_id=run_id, ingested_at=ingested_at))
+        self.articles.append(dict(article_rows.article, run_id=self.run_id, ingested_at=self.ingested_at))
         self.removals.add(article_rows.removals, item.source_path, item.source_record)
         if len(self.articles) >= ROWS_PER_ARROW_CHUNK:
             self.flush()

@@ -156,7 +156,8 @@ class StagedRowsDrop:
     def discard(self) -> None:
         """Wait for every rewrite and delete it, leaving the parts as they were."""
         for job in self.jobs:
-            with contextlib.suppress(BaseException):
+            # A rewrite that failed may leave its temporary file: the staging of a load that fails is discarded whole.
+            with contextlib.suppress(Exception):
                 rewrite = job.result()
                 if rewrite is not None and self.filesystem.exists(rewrite.partial):
                     self.filesystem.rm(rewrite.partial)
