@@ -128,6 +128,69 @@ def validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> list[Expectatio
     return _validate(frame, suite)[0]
 
 
+# Columns whose expectations are validated on a frame of that column alone. GE's pandas engine filters the whole
+# frame it is given (a copy of every column) several times for each column expectation: with the bodies in the frame
+# (20 MB for 4,000 articles), the title's and the dates' checks paid for copying them too. Validated in groups, the
+# row suite took 108-150 ms instead of 185-272 ms per 4,000 articles, with the same results.
+VALIDATED_ALONE = ("body",)
+
+
+def _validate_in_groups(
+    frame: pd.DataFrame, suite: gx.ExpectationSuite
+) -> tuple[list[ExpectationOutcome], dict]:
+    """``_validate`` of ``suite`` on ``frame``, its expectations in groups that each see only the columns they read.
+
+    The expectations on a ``VALIDATED_ALONE`` column see that column; the other column expectations see the
+    columns they read; table expectations see the whole frame. The groups' results are put in the order GE gives
+    a whole suite's (``_result_order``), as one validation of the suite.
+    """
+    gx, _ = great_expectations()
+    groups: dict[object, list[int]] = {}
+    for index, expectation in enumerate(suite.expectations):
+        column = getattr(expectation, "column", None)
+        key = None if column is None else column if column in VALIDATED_ALONE else "columns"
+        groups.setdefault(key, []).append(index)
+    if len(groups) == 1:
+        return _validate(frame, suite)
+    by_index: dict[int, tuple[ExpectationOutcome, dict]] = {}
+    reports = []
+    for key, indices in groups.items():
+        expectations = [suite.expectations[index] for index in indices]
+        columns = list(frame.columns) if key is None else list(dict.fromkeys(e.column for e in expectations))
+        part = gx.ExpectationSuite(name=suite.name, expectations=[e.copy(deep=True) for e in expectations])
+        group_outcomes, report = _validate(frame[columns], part)
+        reports.append(report)
+        in_order = [indices[position] for position in _result_order(part)]
+        for index, outcome, result in zip(in_order, group_outcomes, report["results"], strict=True):
+            by_index[index] = (outcome, result)
+    order = _result_order(suite)
+    return [by_index[index][0] for index in order], _merged_report(reports, [by_index[i][1] for i in order])
+
+
+def _result_order(suite: gx.ExpectationSuite) -> list[int]:
+    """The suite's expectation indices in the order GE validates and reports them: grouped by column, each column
+    (and the table's expectations, as one) where it first appears (``Validator.process_expectations_for_validation``)."""
+    by_column: dict[str | None, list[int]] = {}
+    for index, expectation in enumerate(suite.expectations):
+        column = getattr(expectation, "column", None)
+        by_column.setdefault(column if isinstance(column, str) else None, []).append(index)
+    return [index for indices in by_column.values() for index in indices]
+
+
+def _merged_report(reports: list[dict], results: list[dict]) -> dict:
+    """One validation result of the groups' ``reports`` (of one suite and batch), holding ``results`` in order."""
+    merged = dict(reports[0], results=results)
+    successful = sum(1 for result in results if result["success"])
+    merged["success"] = successful == len(results)
+    merged["statistics"] = {
+        "evaluated_expectations": len(results),
+        "successful_expectations": successful,
+        "unsuccessful_expectations": len(results) - successful,
+        "success_percent": successful / len(results) * 100 if results else None,  # GE's own arithmetic
+    }
+    return merged
+
+
 def _validate(frame: pd.DataFrame, suite: gx.ExpectationSuite) -> tuple[list[ExpectationOutcome], dict]:
     # The v1 Validator is what ``ValidationDefinition.run`` validates with. Called directly, nothing is registered
     # or stored: a validation definition (and the suite) added to the context for every batch, and the result kept
@@ -189,7 +252,7 @@ def check_rows(articles: pa.Table, thresholds: Thresholds) -> RowCheck:
         return RowCheck(articles, [], [])
     suite = row_suite(thresholds)
     frame = validation_frame(articles.select(_columns_read(suite)))
-    outcomes, report = _validate(frame, suite)
+    outcomes, report = _validate_in_groups(frame, suite)
     rejections = _first_failure_per_row(frame, outcomes)
     rejected_rows = {rejection.row for rejection in rejections}
     keep = [index for index in range(articles.num_rows) if index not in rejected_rows]
@@ -241,7 +304,7 @@ def check_batch(
     a feed that breaks wholesale should stop the load, not trickle into quarantine.
     """
     bounds = _row_count_bounds(thresholds, recent_row_counts)
-    outcomes, report = _validate(validation_frame(articles), batch_suite(thresholds, bounds))
+    outcomes, report = _validate_in_groups(validation_frame(articles), batch_suite(thresholds, bounds))
     failed = [outcome for outcome in outcomes if not outcome.success]
     reason = None
     if failed:

@@ -138,3 +138,43 @@ def test_validating_batch_after_batch_keeps_nothing_in_the_gate_context() -> Non
     context = _context()
     assert context.validation_results_store.list_keys() == []
     assert context.validation_definitions.all() == []
+
+
+def test_validating_in_column_groups_gives_the_whole_suites_results() -> None:
+    # The gate validates the bodies' expectations on a frame of the bodies alone, and the others without them: the
+    # outcomes and the report must be GE's own for the whole suite on the whole frame, in GE's order, for rows that
+    # fail every row expectation and for a batch the batch suite blocks.
+    import copy
+
+    from expectations.articles import batch_suite, row_suite
+    from expectations.gate import _validate, _validate_in_groups
+
+    failing = [
+        {"body": "", "word_count": 0},
+        {"body": BODY + " [ad_7]"},
+        {"published_at": datetime(2999, 1, 1)},
+        {"title": "T" * 301},
+        {"language": None},
+        {"word_count": 3},
+    ]
+    rows = [_article(body=f"{BODY} Sentence {index}.") for index in range(30)]
+    rows += [
+        _article(**{"body": f"{BODY} Row {index}.", **overrides}) for index, overrides in enumerate(failing)
+    ]
+    rows.append(dict(rows[0]))  # a repeated id: the batch suite fails
+    table = table_from_rows(rows, ARTICLES)
+
+    def comparable(report: dict) -> dict:
+        report = copy.deepcopy(report)
+        report["meta"].pop("batch_markers", None)  # GE's load time of each frame
+        report.pop("id", None)
+        return report
+
+    thresholds = Thresholds()
+    for suite in (row_suite(thresholds), batch_suite(thresholds, (1, 10)), batch_suite(thresholds)):
+        frame = validation_frame(table)
+        whole_outcomes, whole_report = _validate(frame, suite)
+        grouped_outcomes, grouped_report = _validate_in_groups(frame, suite)
+        assert sum(not outcome.success for outcome in whole_outcomes) >= 1, suite.name
+        assert grouped_outcomes == whole_outcomes, suite.name
+        assert comparable(grouped_report) == comparable(whole_report), suite.name
