@@ -140,15 +140,8 @@ def test_validating_batch_after_batch_keeps_nothing_in_the_gate_context() -> Non
     assert context.validation_definitions.all() == []
 
 
-def test_validating_in_column_groups_gives_the_whole_suites_results() -> None:
-    # The gate validates the bodies' expectations on a frame of the bodies alone, and the others without them: the
-    # outcomes and the report must be GE's own for the whole suite on the whole frame, in GE's order, for rows that
-    # fail every row expectation and for a batch the batch suite blocks.
-    import copy
-
-    from expectations.articles import batch_suite, row_suite
-    from expectations.gate import _validate, _validate_in_groups
-
+def _failing_table():
+    """30 good rows, a row failing each row expectation, and a repeated id (the batch suite fails)."""
     failing = [
         {"body": "", "word_count": 0},
         {"body": BODY + " [ad_7]"},
@@ -162,19 +155,55 @@ def test_validating_in_column_groups_gives_the_whole_suites_results() -> None:
         _article(**{"body": f"{BODY} Row {index}.", **overrides}) for index, overrides in enumerate(failing)
     ]
     rows.append(dict(rows[0]))  # a repeated id: the batch suite fails
-    table = table_from_rows(rows, ARTICLES)
+    return table_from_rows(rows, ARTICLES)
 
-    def comparable(report: dict) -> dict:
-        report = copy.deepcopy(report)
-        report["meta"].pop("batch_markers", None)  # GE's load time of each frame
-        report.pop("id", None)
-        return report
+
+def _comparable(report: dict) -> dict:
+    import copy
+
+    report = copy.deepcopy(report)
+    report["meta"].pop("batch_markers", None)  # GE's load time of each frame
+    report.pop("id", None)
+    return report
+
+
+def _suites() -> list:
+    from expectations.articles import batch_suite, row_suite
 
     thresholds = Thresholds()
-    for suite in (row_suite(thresholds), batch_suite(thresholds, (1, 10)), batch_suite(thresholds)):
+    return [row_suite(thresholds), batch_suite(thresholds, (1, 10)), batch_suite(thresholds)]
+
+
+def test_validating_in_column_groups_gives_the_whole_suites_results() -> None:
+    # The gate validates the bodies' expectations on a frame of the bodies alone, and the others without them: the
+    # outcomes and the report must be GE's own for the whole suite on the whole frame, in GE's order, for rows that
+    # fail every row expectation and for a batch the batch suite blocks.
+    from expectations.gate import _validate, _validate_in_groups
+
+    table = _failing_table()
+    for suite in _suites():
         frame = validation_frame(table)
         whole_outcomes, whole_report = _validate(frame, suite)
         grouped_outcomes, grouped_report = _validate_in_groups(frame, suite)
         assert sum(not outcome.success for outcome in whole_outcomes) >= 1, suite.name
         assert grouped_outcomes == whole_outcomes, suite.name
-        assert comparable(grouped_report) == comparable(whole_report), suite.name
+        assert _comparable(grouped_report) == _comparable(whole_report), suite.name
+
+
+def test_configurations_built_once_per_validation_give_ges_own_results() -> None:
+    # GE rebuilds an expectation's configuration every time it reads it; the gate builds it once per expectation and
+    # validation. The outcomes and the report must be those of GE's own property, for failing rows and a blocked
+    # batch, and the property must be GE's again outside a validation.
+    from expectations.gate import _validate
+
+    table = _failing_table()
+    for suite in _suites():
+        frame = validation_frame(table)
+        built_each_time = _validate(frame, suite, memoize_configurations=False)
+        built_once = _validate(frame, suite)
+        assert sum(not outcome.success for outcome in built_once[0]) >= 1, suite.name
+        assert built_once[0] == built_each_time[0], suite.name
+        assert _comparable(built_once[1]) == _comparable(built_each_time[1]), suite.name
+        expectation = suite.expectations[0]
+        assert expectation.configuration is not expectation.configuration
+        assert expectation.configuration == expectation.configuration
