@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from transforms.agencies import AGENCY_PATTERN
+from transforms.regex_openings import OpeningGuard
 
 
 class Zone(Enum):
@@ -229,16 +230,21 @@ LINE_RULES: tuple[LineRule, ...] = (
 )
 
 _LONGEST_RULE_WORDS = max(rule.max_words for rule in LINE_RULES)
+# Characters of a line's opening the rule plans' guards read: four refused 6% more of the lines no rule removes than
+# three, for twice the guards' build time at import (0.25 against 0.12 s); two, a third fewer.
+OPENING_WIDTH = 3
 
 
 @dataclass(frozen=True, slots=True)
 class _RulePlan:
     """The rules eligible for one (word count, zone): their anchored patterns as one alternation, tried once at
-    the line's start (the first alternative to match is the first rule, as in a loop over the rules), and the
-    rules with an ``anywhere`` part, by index."""
+    the line's start (the first alternative to match is the first rule, as in a loop over the rules), the guard
+    that tells from a line's first characters that the alternation cannot match, and the rules with an
+    ``anywhere`` part, by index."""
 
     anchored: re.Pattern[str] | None
     anywhere: tuple[tuple[int, LineRule], ...]
+    opening: OpeningGuard | None = None
 
 
 def _rule_plan(indices: tuple[int, ...]) -> _RulePlan:
@@ -251,7 +257,10 @@ def _rule_plan(indices: tuple[int, ...]) -> _RulePlan:
     anywhere = tuple(
         (index, LINE_RULES[index]) for index in indices if LINE_RULES[index].anywhere is not None
     )
-    return _RulePlan(anchored, anywhere)
+    # Two lines in three that no rule removes open with three characters no rule's pattern opens with ("The", "In
+    # ", "Aze"): the guard answers for them without the alternation (1.9 us a line, its 13 branches tried in turn).
+    opening = OpeningGuard(anchored, OPENING_WIDTH) if anchored is not None else None
+    return _RulePlan(anchored, anywhere, opening if opening is not None and opening.usable else None)
 
 
 def _rule_plans() -> dict[tuple[bool, int], _RulePlan]:
@@ -305,7 +314,7 @@ def _first_rule(line: str, words: int, in_footer: bool) -> LineRule | None:
         return None  # an ordinary paragraph: longer than anything a rule removes, so no regex needs to run
     plan = _PLANS[in_footer, words]
     first = None
-    if plan.anchored is not None:
+    if plan.anchored is not None and (plan.opening is None or plan.opening.admits(line)):
         found = plan.anchored.match(line)
         if found is not None:
             first = int(found.lastgroup[1:])
