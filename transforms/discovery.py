@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,29 +47,34 @@ class _ListingBuilder:
         self._chunks: list[pa.RecordBatch] = []
         self._paths: list[str] = []
         self._sizes: list[int | None] = []
-        self._mtimes: list[datetime | None] = []
+        # Microseconds since the epoch, as the Arrow column holds them: a datetime per file cost a fifth of a walk.
+        self._mtimes: list[int | None] = []
         self._last_path = ""
         # Whether every entry so far came after the one before it (then the listing needs no sort).
         self.in_order = True
 
     def add(self, path: str, size: int | None, mtime: datetime | None) -> None:
-        if path <= self._last_path:
-            self.in_order = False
-        self._last_path = path
-        self._paths.append(path)
-        self._sizes.append(size)
-        self._mtimes.append(mtime)
-        if len(self._paths) >= LISTING_CHUNK:
-            self._flush()
+        """An entry whose key is known already (``mtime`` a naive UTC datetime, as ``stat_key`` gives it)."""
+        self._append(path, size, None if mtime is None else (mtime - _EPOCH) // _MICROSECOND)
 
     def add_local(self, path: str) -> None:
         """A local file, with its size and modification time as seen now (unknown if it cannot be stat'ed)."""
         try:
             status = os.stat(path)
         except OSError:
-            self.add(path, None, None)
+            self._append(path, None, None)
             return
-        self.add(path, *stat_key(status.st_size, status.st_mtime))
+        self._append(path, status.st_size, mtime_microseconds(status.st_mtime))
+
+    def _append(self, path: str, size: int | None, mtime_microseconds: int | None) -> None:
+        if path <= self._last_path:
+            self.in_order = False
+        self._last_path = path
+        self._paths.append(path)
+        self._sizes.append(size)
+        self._mtimes.append(mtime_microseconds)
+        if len(self._paths) >= LISTING_CHUNK:
+            self._flush()
 
     def _flush(self) -> None:
         if self._paths:
@@ -169,6 +175,7 @@ def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: li
     (1,000 levels) failed the whole run with a RecursionError.
     """
     under_way = [iter(_sorted_entries(folder))]
+    add_local = listing.add_local
     while under_way:
         keyed = next(under_way[-1], None)
         if keyed is None:
@@ -179,13 +186,15 @@ def _walk(folder: str, real_root: Path, listing: _ListingBuilder, rejections: li
             if not entry.is_symlink():
                 under_way.append(iter(_sorted_entries(entry.path)))
             continue
-        rejection = _name_rejection(entry.path)
+        path = entry.path
+        # An ASCII path is UTF-8 (isascii reads a flag of the str): only other names need the encoding tried.
+        rejection = None if path.isascii() else _name_rejection(path)
         if rejection is None and entry.is_symlink():
-            rejection = _symlink_rejection(Path(entry.path), real_root)
+            rejection = _symlink_rejection(Path(path), real_root)
         if rejection is not None:
             rejections.append(rejection)
             continue
-        listing.add_local(entry.path)
+        add_local(path)
 
 
 def _sorted_entries(folder: str) -> list[tuple[tuple[str, bool], os.DirEntry]]:
@@ -335,6 +344,27 @@ def mtime_key(mtime_seconds: float | None) -> datetime | None:
         # Beyond what a datetime holds (years 1 to 9999): tmpfs and others keep any 64-bit time, and a file dated
         # in the year 33658 failed the whole run. Such a time is as good as unknown.
         return None
+
+
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+# Times computed by arithmetic below (years 1901 to 2514); outside, through the datetime itself.
+_ARITHMETIC_SECONDS = (-(2**31), 2**34)
+
+
+def mtime_microseconds(mtime_seconds: float) -> int | None:
+    """``mtime_key(mtime_seconds)`` as microseconds since the epoch, without making the datetime.
+
+    CPython's ``datetime.fromtimestamp`` splits the float with ``modf`` and rounds the fraction's microseconds half
+    to even (``_PyTime_DoubleToDenominator``), which is Python's ``round``; the result is the whole seconds plus those
+    microseconds, a carry included. Times far from now go through ``mtime_key``, with its limits.
+    """
+    low, high = _ARITHMETIC_SECONDS
+    if low <= mtime_seconds <= high:
+        fraction, whole = math.modf(mtime_seconds)
+        return int(whole) * 1_000_000 + round(fraction * 1e6)
+    key = mtime_key(mtime_seconds)
+    return None if key is None else (key - _EPOCH) // _MICROSECOND
 
 
 def entry_stat(path: str) -> tuple[int | None, datetime | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import write_file
@@ -149,3 +149,26 @@ def test_links_that_point_at_each_other_are_refused_not_fatal(tmp_path: Path) ->
         ("loop_a.txt", "symlink_loop"),
         ("loop_b.txt", "symlink_loop"),
     ]
+
+
+def test_listing_mtimes_are_the_manifests_datetimes_to_the_microsecond() -> None:
+    # The listing computes each file's mtime in microseconds without a datetime; the batch records mtime_key's
+    # datetime. A file whose two differ by a microsecond would never match its manifest row and be read every run.
+    import math
+    import random
+
+    from transforms.discovery import mtime_key, mtime_microseconds
+
+    epoch = datetime(1970, 1, 1)
+    rng = random.Random(20261204)
+    seconds = [rng.uniform(-3e9, 2e10) for _ in range(20_000)]
+    # Half a microsecond past a whole one: where rounding half to even, half up and truncation part.
+    seconds += [rng.randrange(-(2**31), 2**34) + rng.randrange(10**6) / 1e6 + 0.5e-6 for _ in range(20_000)]
+    seconds += [math.nextafter(value, math.inf) for value in seconds[:5_000]]
+    seconds += [0.0, -0.0, 1e-7, -1e-7, 0.9999995, -0.9999995, 2.5e-6, 3.5e-6, -(2**31), 2**34, 2**34 + 0.5]
+    seconds += [1e12, -1e12, -86400 * 400, 253402300799.9999, -62135596800.0, math.nan, math.inf, -math.inf]
+    for value in seconds:
+        key = mtime_key(value)
+        assert mtime_microseconds(value) == (
+            None if key is None else (key - epoch) // timedelta(microseconds=1)
+        ), value
