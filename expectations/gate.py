@@ -201,7 +201,7 @@ def _merged_report(reports: list[dict], results: list[dict]) -> dict:
 # looks up while it plans and evaluates an expectation: some 150 times per expectation and validation, a third of
 # the row suite's time. Within one of our validations the expectations GE works with are its own copies, which
 # nothing changes, so the first configuration built for each stands for the rest. Outside a validation of ours
-# (``_memoized_configurations`` not active) the property builds a new one, as GE does.
+# (``_memoized_bookkeeping`` not active) the property builds a new one, as GE does.
 _configuration_memo: ContextVar[dict[int, tuple[object, object]] | None] = ContextVar(
     "newsetl_configuration_memo", default=None
 )
@@ -227,19 +227,77 @@ def _install_configuration_memo() -> None:
     Expectation.configuration = property(configuration)
 
 
+# GE names every metric it plans by an id of its domain and value kwargs (``IDDict.to_id``: the kwargs made
+# JSON-serializable by ``convert_to_json_serializable``, dumped and hashed with MD5), and it asks again each time it
+# builds or hashes a ``MetricConfiguration``: some 130 times per validation for a dozen distinct kwargs, a quarter
+# of the suites' time. Within one of our validations the id of kwargs seen before is looked up by their content,
+# frozen with each value's exact type (a float by its repr: 0.0 and -0.0 are equal but dump differently); kwargs
+# holding anything else (datetimes, NumPy values, other classes) are left to GE.
+_id_memo: ContextVar[dict[tuple, object] | None] = ContextVar("newsetl_id_memo", default=None)
+_FROZEN_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+class _NotFrozen(Exception):
+    """A kwarg value whose JSON form is not a function of its frozen content: GE computes the id."""
+
+
+def _frozen(value: object, id_dict: type) -> tuple:
+    kind = type(value)
+    if kind in _FROZEN_AS_IS:
+        return kind, value
+    if kind is float:
+        return kind, repr(value)
+    if kind is list or kind is tuple:
+        return kind, tuple(_frozen(item, id_dict) for item in value)
+    if kind is dict or kind is id_dict:
+        if not all(type(key) is str for key in value):
+            raise _NotFrozen
+        return kind, tuple(sorted((key, _frozen(item, id_dict)) for key, item in value.items()))
+    raise _NotFrozen
+
+
+@cache
+def _install_id_memo() -> None:
+    from great_expectations.core.id_dict import IDDict
+
+    compute = IDDict.to_id
+
+    def to_id(self, id_keys=None, id_ignore_keys=None):
+        memo = _id_memo.get()
+        # Explicit keys, a one-key dict (GE's cheap "key=value" form) and instance attributes (an instance's own
+        # _id_ignore_keys) are GE's to compute.
+        if memo is None or id_keys is not None or id_ignore_keys is not None or len(self) < 2 or vars(self):
+            return compute(self, id_keys, id_ignore_keys)
+        try:
+            key = (type(self), _frozen(self, IDDict))
+        except _NotFrozen:
+            return compute(self)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = compute(self)
+        return found
+
+    to_id.__doc__ = compute.__doc__
+    IDDict.to_id = to_id
+
+
 @contextlib.contextmanager
-def _memoized_configurations():
-    """Within the block, each expectation's ``configuration`` is built once (see ``_configuration_memo``)."""
+def _memoized_bookkeeping():
+    """Within the block, each expectation's ``configuration`` is built once (see ``_configuration_memo``) and each
+    metric kwargs' id computed once (see ``_id_memo``)."""
     _install_configuration_memo()
-    token = _configuration_memo.set({})
+    _install_id_memo()
+    configurations = _configuration_memo.set({})
+    ids = _id_memo.set({})
     try:
         yield
     finally:
-        _configuration_memo.reset(token)
+        _id_memo.reset(ids)
+        _configuration_memo.reset(configurations)
 
 
 def _validate(
-    frame: pd.DataFrame, suite: gx.ExpectationSuite, *, memoize_configurations: bool = True
+    frame: pd.DataFrame, suite: gx.ExpectationSuite, *, memoize: bool = True
 ) -> tuple[list[ExpectationOutcome], dict]:
     # The v1 Validator is what ``ValidationDefinition.run`` validates with. Called directly, nothing is registered
     # or stored: a validation definition (and the suite) added to the context for every batch, and the result kept
@@ -255,7 +313,7 @@ def _validate(
         batch_parameters={"dataframe": frame},
         result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_VALUES},
     )
-    with _memoized_configurations() if memoize_configurations else contextlib.nullcontext():
+    with _memoized_bookkeeping() if memoize else contextlib.nullcontext():
         report = validator.validate_expectation_suite(suite)
     outcomes = [_outcome(suite.name, result, len(frame)) for result in report.results]
     return outcomes, _report_data(report)

@@ -190,16 +190,18 @@ def test_validating_in_column_groups_gives_the_whole_suites_results() -> None:
         assert _comparable(grouped_report) == _comparable(whole_report), suite.name
 
 
-def test_configurations_built_once_per_validation_give_ges_own_results() -> None:
-    # GE rebuilds an expectation's configuration every time it reads it; the gate builds it once per expectation and
-    # validation. The outcomes and the report must be those of GE's own property, for failing rows and a blocked
-    # batch, and the property must be GE's again outside a validation.
-    from expectations.gate import _validate
+def test_configurations_and_metric_ids_built_once_per_validation_give_ges_own_results() -> None:
+    # GE rebuilds an expectation's configuration every time it reads it, and a metric's id every time it builds or
+    # hashes the metric; the gate builds each once per validation. The outcomes and the report must be those of
+    # GE's own code, for failing rows and a blocked batch, and GE's code must answer again outside a validation.
+    from great_expectations.core.id_dict import IDDict
+
+    from expectations.gate import _id_memo, _validate
 
     table = _failing_table()
     for suite in _suites():
         frame = validation_frame(table)
-        built_each_time = _validate(frame, suite, memoize_configurations=False)
+        built_each_time = _validate(frame, suite, memoize=False)
         built_once = _validate(frame, suite)
         assert sum(not outcome.success for outcome in built_once[0]) >= 1, suite.name
         assert built_once[0] == built_each_time[0], suite.name
@@ -207,3 +209,47 @@ def test_configurations_built_once_per_validation_give_ges_own_results() -> None
         expectation = suite.expectations[0]
         assert expectation.configuration is not expectation.configuration
         assert expectation.configuration == expectation.configuration
+    assert _id_memo.get() is None
+    assert (
+        IDDict({"column": "title", "mostly": 1.0}).to_id()
+        == IDDict({"column": "title", "mostly": 1.0}).to_id()
+    )
+
+
+def test_a_metric_id_looked_up_by_content_is_the_one_ge_computes() -> None:
+    # Kwargs that are equal in Python but dump to different JSON (0.0 and -0.0, 1 and True and 1.0, a list and a
+    # tuple of them, nested) must not share an id; values GE converts its own way (datetimes) are left to GE.
+    from great_expectations.core.id_dict import IDDict
+
+    from expectations.gate import _memoized_bookkeeping
+
+    values = [
+        0.0,
+        -0.0,
+        1,
+        True,
+        1.0,
+        "1",
+        None,
+        [1, 2],
+        (1, 2),
+        [True, 2],
+        {"a": 1},
+        {"a": True},
+        {"a": [0.0]},
+    ]
+    values += [
+        {"a": [-0.0]},
+        datetime(2026, 1, 1),
+        [datetime(2026, 1, 1, 1)],
+        float("nan"),
+        {"b": {"c": (1,)}},
+    ]
+    kwargs = [{"column": "title", "value": value} for value in values]
+    kwargs += [{"column": "title", "value": value, "mostly": 0.5} for value in values]
+    expected = [IDDict(each).to_id() for each in kwargs]
+    # What a memo keyed by Python equality would merge, GE tells apart: 0.0 and -0.0, 1 and True and 1.0.
+    assert len({expected[0], expected[1]}) == 2 and len({expected[2], expected[3], expected[4]}) == 3
+    with _memoized_bookkeeping():
+        for _ in range(2):  # the second round is answered from the memo
+            assert [IDDict(each).to_id() for each in kwargs] == expected
